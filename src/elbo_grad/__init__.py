@@ -1,0 +1,22 @@
+r"""elbo_grad: the score-function gradient of the ELBO, in small readable NumPy.
+
+The companion package of the book *∇φ*. Import what you need::
+
+    from elbo_grad import DiagonalGaussian, ConjugateGaussian, elbo_gradient
+"""
+
+from .distributions import Bernoulli, DiagonalGaussian
+from .estimators import elbo_gradient, learning_signal, score_function_gradient
+from .models import ConjugateGaussian
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bernoulli",
+    "ConjugateGaussian",
+    "DiagonalGaussian",
+    "elbo_gradient",
+    "learning_signal",
+    "score_function_gradient",
+    "__version__",
+]

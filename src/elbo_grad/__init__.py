@@ -5,6 +5,7 @@ The companion package of the book *∇φ*. Import what you need::
     from elbo_grad import DiagonalGaussian, ConjugateGaussian, elbo_gradient
 """
 
+from .baselines import LinearBaseline, MovingAverageBaseline, VarianceNormalizer
 from .distributions import Bernoulli, DiagonalGaussian
 from .estimators import elbo_gradient, learning_signal, score_function_gradient
 from .models import ConjugateGaussian
@@ -15,6 +16,9 @@ __all__ = [
     "Bernoulli",
     "ConjugateGaussian",
     "DiagonalGaussian",
+    "LinearBaseline",
+    "MovingAverageBaseline",
+    "VarianceNormalizer",
     "elbo_gradient",
     "learning_signal",
     "score_function_gradient",

@@ -1,0 +1,327 @@
+r"""Baselines and learning-signal normalisation for the score-function estimator.
+
+Because the expected score is zero, :math:`\mathbb E_q[\nabla_\phi \ln q_\phi(z)] = 0`,
+any :math:`b` that does not depend on the sample :math:`z` it multiplies can be
+subtracted from the learning signal :math:`\ell(z)` without changing the
+estimator's mean:
+
+.. math::
+
+    \mathbb E_q\bigl[(\ell(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr]
+        = \mathbb E_q\bigl[\ell(z)\,\nabla_\phi \ln q_\phi(z)\bigr]
+          - b\,\mathbb E_q\bigl[\nabla_\phi \ln q_\phi(z)\bigr]
+        = \mathbb E_q\bigl[\ell(z)\,\nabla_\phi \ln q_\phi(z)\bigr].
+
+The stateful objects here are NVIL's remedies (Mnih & Gregor 2014, section
+3.3): a running-average baseline ("centering"), an input-dependent baseline
+:math:`b_\psi(x)` fitted by regression, and variance normalisation. Each is
+*used* with the state it had before the current samples were drawn and
+*updated* afterwards, so the value subtracted never depends on the samples it
+multiplies, which keeps the estimator unbiased.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_num_samples, finite_array, positive_scalar
+
+__all__ = ["LinearBaseline", "MovingAverageBaseline", "VarianceNormalizer"]
+
+
+def _check_decay(decay) -> float:
+    decay = float(finite_array(decay, "decay", ndim=0))
+    if not 0.0 <= decay < 1.0:
+        raise ValueError(f"decay must be in [0, 1), got {decay}")
+    return decay
+
+
+def _check_signal(signal) -> np.ndarray:
+    signal = finite_array(signal, "signal")
+    if signal.ndim < 1:
+        signal = signal[None]
+    return signal
+
+
+class MovingAverageBaseline:
+    r"""A constant baseline tracked as an exponentially decayed average of past learning signals.
+
+    Parameters
+    ----------
+    decay : float, default 0.9
+        :math:`\alpha \in [0, 1)`: the weight of the old value at each update.
+    initial : float, default 0.0
+        The value before any update.
+
+    Attributes
+    ----------
+    value : float
+        The current baseline :math:`c`.
+
+    Raises
+    ------
+    ValueError
+        If ``decay`` is not in :math:`[0, 1)` or ``initial`` is not finite.
+
+    Notes
+    -----
+    After a batch of learning signals :math:`\ell_1, \dots, \ell_n`,
+
+    .. math::
+
+        c \leftarrow \alpha\, c + (1 - \alpha)\, \frac1n \sum_{i=1}^n \ell_i .
+
+    Subtract :attr:`value` *before* calling :meth:`update` with the signals it
+    was subtracted from: then :math:`c` does not depend on the current samples
+    and the estimator stays unbiased.
+
+    Examples
+    --------
+    >>> baseline = MovingAverageBaseline(decay=0.5)
+    >>> baseline.update([2.0, 4.0])
+    >>> baseline.value
+    1.5
+    >>> baseline.update([3.0])
+    >>> baseline.value
+    2.25
+    """
+
+    def __init__(self, decay: float = 0.9, initial: float = 0.0):
+        self.decay = _check_decay(decay)
+        self.value = float(finite_array(initial, "initial", ndim=0))
+
+    def __repr__(self) -> str:
+        return f"MovingAverageBaseline(decay={self.decay}, value={self.value:.6g})"
+
+    def update(self, signal) -> None:
+        """Fold the mean of a batch of learning signals into :attr:`value`.
+
+        Parameters
+        ----------
+        signal : array_like
+            Learning signals of the current batch (any shape; finite).
+
+        Raises
+        ------
+        ValueError
+            If ``signal`` is empty or holds NaN or infinity.
+        """
+        signal = _check_signal(signal)
+        self.value = self.decay * self.value + (1.0 - self.decay) * float(signal.mean())
+
+
+class VarianceNormalizer:
+    r"""NVIL's variance normalisation: divide the centred signal by :math:`\max(1, \sqrt v)`.
+
+    Parameters
+    ----------
+    decay : float, default 0.9
+        :math:`\alpha \in [0, 1)` for the running variance.
+    initial_variance : float, default 1.0
+        :math:`v` before any update (must be positive).
+
+    Attributes
+    ----------
+    variance : float
+        The running variance :math:`v` of the (already centred) learning signal.
+
+    Raises
+    ------
+    ValueError
+        If ``decay`` is not in :math:`[0, 1)` or ``initial_variance`` is not
+        positive and finite.
+
+    Notes
+    -----
+    With a centred signal :math:`\tilde\ell_i` (a baseline already subtracted),
+
+    .. math::
+
+        v \leftarrow \alpha\, v + (1 - \alpha)\, \frac1n \sum_{i=1}^n \tilde\ell_i^{\,2},
+        \qquad
+        \tilde\ell_i \mapsto \frac{\tilde\ell_i}{\max(1, \sqrt v)} .
+
+    Dividing by a positive number that does not depend on the current samples
+    rescales the gradient estimate: its mean becomes the true gradient divided
+    by :math:`\max(1, \sqrt v)`. The direction is unbiased; the length is not.
+    It acts as an adaptive step size that keeps updates of a stable size while
+    the learning signal's scale changes during training.
+
+    Examples
+    --------
+    >>> normalizer = VarianceNormalizer(decay=0.0)
+    >>> normalizer.update([3.0, -5.0])
+    >>> normalizer.variance
+    17.0
+    >>> normalizer.normalize([4.123105625617661])
+    array([1.])
+    """
+
+    def __init__(self, decay: float = 0.9, initial_variance: float = 1.0):
+        self.decay = _check_decay(decay)
+        initial_variance = float(finite_array(initial_variance, "initial_variance", ndim=0))
+        if initial_variance <= 0:
+            raise ValueError(f"initial_variance must be positive, got {initial_variance}")
+        self.variance = initial_variance
+
+    def __repr__(self) -> str:
+        return f"VarianceNormalizer(decay={self.decay}, variance={self.variance:.6g})"
+
+    @property
+    def scale(self) -> float:
+        r""":math:`\max(1, \sqrt v)`, the number the signal is divided by."""
+        return max(1.0, float(np.sqrt(self.variance)))
+
+    def normalize(self, centred_signal) -> np.ndarray:
+        """Divide a centred learning signal by :attr:`scale`.
+
+        Parameters
+        ----------
+        centred_signal : array_like
+            The learning signal with a baseline already subtracted.
+
+        Returns
+        -------
+        ndarray
+            ``centred_signal / scale``, same shape.
+
+        Raises
+        ------
+        ValueError
+            If ``centred_signal`` is empty or holds NaN or infinity.
+        """
+        return _check_signal(centred_signal) / self.scale
+
+    def update(self, centred_signal) -> None:
+        """Fold the mean square of a batch of centred signals into :attr:`variance`.
+
+        Parameters
+        ----------
+        centred_signal : array_like
+            The learning signal with a baseline already subtracted.
+
+        Raises
+        ------
+        ValueError
+            If ``centred_signal`` is empty or holds NaN or infinity.
+        """
+        centred_signal = _check_signal(centred_signal)
+        mean_square = float(np.mean(centred_signal**2))
+        self.variance = self.decay * self.variance + (1.0 - self.decay) * mean_square
+
+
+class LinearBaseline:
+    r"""An input-dependent baseline :math:`b_\psi(x) = w^\top x + w_0`, fitted by regression.
+
+    NVIL fits a small neural network :math:`b_\psi(x)` to the learning signal by
+    minimising :math:`\mathbb E\bigl[(\ell(x, z) - b_\psi(x))^2\bigr]` with
+    stochastic gradient steps. A linear model of the input features is the
+    simplest version; pass any fixed features of :math:`x` (for example the
+    pixels of an image, or a one-hot code of a data point).
+
+    Parameters
+    ----------
+    num_features : int
+        The number of input features :math:`F`.
+    learning_rate : float, default 0.01
+        The step size of :meth:`update`.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (num_features,)
+        :math:`w`, initially zero.
+    bias : float
+        :math:`w_0`, initially zero.
+
+    Raises
+    ------
+    ValueError
+        If ``num_features < 1`` or ``learning_rate`` is not positive and finite.
+
+    Notes
+    -----
+    One update on a batch :math:`(x_j, \ell_j)_{j=1}^B` takes a gradient step on
+    the mean squared error:
+
+    .. math::
+
+        w \leftarrow w + \frac{\eta}{B} \sum_j \bigl(\ell_j - b_\psi(x_j)\bigr) x_j,\qquad
+        w_0 \leftarrow w_0 + \frac{\eta}{B} \sum_j \bigl(\ell_j - b_\psi(x_j)\bigr).
+
+    Because :math:`b_\psi(x)` depends on :math:`x` but not on :math:`z`, the
+    estimator stays unbiased for every :math:`x` when the prediction is made
+    before the update.
+
+    Examples
+    --------
+    >>> baseline = LinearBaseline(num_features=2, learning_rate=0.5)
+    >>> features = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> for _ in range(200):
+    ...     baseline.update(features, [3.0, -1.0])
+    >>> np.round(baseline.predict(features), 6)
+    array([ 3., -1.])
+    """
+
+    def __init__(self, num_features: int, learning_rate: float = 0.01):
+        self.num_features = check_num_samples(num_features, "num_features")
+        self.learning_rate = positive_scalar(learning_rate, "learning_rate")
+        self.weights = np.zeros(self.num_features)
+        self.bias = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"LinearBaseline(num_features={self.num_features}, "
+            f"learning_rate={self.learning_rate})"
+        )
+
+    def _check_features(self, features) -> np.ndarray:
+        features = finite_array(features, "features", ndim=2)
+        if features.shape[1] != self.num_features:
+            raise ValueError(
+                f"features must have shape (batch, {self.num_features}), got {features.shape}"
+            )
+        return features
+
+    def predict(self, features) -> np.ndarray:
+        r""":math:`b_\psi(x_j)` for every row of ``features``.
+
+        Parameters
+        ----------
+        features : array_like, shape (batch, num_features)
+
+        Returns
+        -------
+        ndarray, shape (batch,)
+
+        Raises
+        ------
+        ValueError
+            If ``features`` has the wrong shape or is not finite.
+        """
+        return self._check_features(features) @ self.weights + self.bias
+
+    def update(self, features, signal) -> None:
+        """One gradient step of the squared error between ``signal`` and the prediction.
+
+        Parameters
+        ----------
+        features : array_like, shape (batch, num_features)
+        signal : array_like, shape (batch,)
+            The learning signal observed for each row (average over samples
+            first if there are several per input).
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match or an input is not finite.
+        """
+        features = self._check_features(features)
+        signal = finite_array(signal, "signal", ndim=1)
+        if signal.shape[0] != features.shape[0]:
+            raise ValueError(
+                f"signal must have shape ({features.shape[0]},) to match features, "
+                f"got {signal.shape}"
+            )
+        residual = signal - self.predict(features)
+        self.weights = self.weights + self.learning_rate * features.T @ residual / signal.size
+        self.bias = self.bias + self.learning_rate * float(residual.mean())

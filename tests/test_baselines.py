@@ -9,6 +9,7 @@ from elbo_grad import (
     MovingAverageBaseline,
     VarianceNormalizer,
     learning_signal,
+    leave_one_out_baseline,
 )
 
 SEED = 2014
@@ -112,3 +113,40 @@ def test_bad_signals_raise():
         baseline.predict(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="signal"):
         baseline.update(np.zeros((3, 2)), np.zeros(2))
+
+
+def test_leave_one_out_matches_definition():
+    rng = np.random.default_rng(SEED)
+    signal = rng.normal(size=(5, 3))
+    expected = np.array([[np.delete(signal[:, k], i).mean() for k in range(3)] for i in range(5)])
+    np.testing.assert_allclose(leave_one_out_baseline(signal), expected, rtol=1e-13)
+    np.testing.assert_allclose(leave_one_out_baseline(signal.T, axis=1), expected.T, rtol=1e-13)
+
+
+def test_leave_one_out_is_unbiased_and_batch_mean_is_not(conjugate_model):
+    """With n samples, the batch-mean baseline shrinks the gradient by (n-1)/n; leave-one-out does not."""
+    q = DiagonalGaussian(mean=0.3, log_std=-0.4)
+    num_samples, num_repeats = 3, 100_000
+    z = q.sample(num_samples * num_repeats, rng=SEED).reshape(num_repeats, num_samples, 1)
+    flat = z.reshape(-1, 1)
+    signal = learning_signal(conjugate_model.log_joint, q, flat).reshape(num_repeats, num_samples)
+    score = q.score(flat).reshape(num_repeats, num_samples, 2)
+    exact = conjugate_model.exact_elbo_gradient(q)
+
+    def mean_and_standard_error(baseline):
+        estimates = ((signal - baseline)[..., None] * score).mean(axis=1)
+        return estimates.mean(axis=0), estimates.std(axis=0, ddof=1) / np.sqrt(num_repeats)
+
+    loo_mean, loo_se = mean_and_standard_error(leave_one_out_baseline(signal, axis=1))
+    assert np.all(np.abs(loo_mean - exact) < 4 * loo_se)
+    batch_mean, batch_se = mean_and_standard_error(signal.mean(axis=1, keepdims=True))
+    shrunk = exact * (num_samples - 1) / num_samples
+    assert np.all(np.abs(batch_mean - shrunk) < 4 * batch_se)
+    assert np.all(np.abs(batch_mean - exact) > 4 * batch_se)
+
+
+def test_leave_one_out_needs_two_samples():
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        leave_one_out_baseline([1.0])
+    with pytest.raises(ValueError, match="signal"):
+        leave_one_out_baseline([1.0, np.nan])

@@ -5,7 +5,12 @@ The companion package of the book *∇φ*. Import what you need::
     from elbo_grad import DiagonalGaussian, ConjugateGaussian, elbo_gradient
 """
 
-from .baselines import LinearBaseline, MovingAverageBaseline, VarianceNormalizer
+from .baselines import (
+    LinearBaseline,
+    MovingAverageBaseline,
+    VarianceNormalizer,
+    leave_one_out_baseline,
+)
 from .distributions import Bernoulli, DiagonalGaussian
 from .estimators import elbo_gradient, learning_signal, score_function_gradient
 from .models import ConjugateGaussian
@@ -21,6 +26,7 @@ __all__ = [
     "VarianceNormalizer",
     "elbo_gradient",
     "learning_signal",
+    "leave_one_out_baseline",
     "score_function_gradient",
     "__version__",
 ]

@@ -26,7 +26,12 @@ import numpy as np
 
 from ._validation import check_num_samples, finite_array, positive_scalar
 
-__all__ = ["LinearBaseline", "MovingAverageBaseline", "VarianceNormalizer"]
+__all__ = [
+    "LinearBaseline",
+    "MovingAverageBaseline",
+    "VarianceNormalizer",
+    "leave_one_out_baseline",
+]
 
 
 def _check_decay(decay) -> float:
@@ -325,3 +330,56 @@ class LinearBaseline:
         residual = signal - self.predict(features)
         self.weights = self.weights + self.learning_rate * features.T @ residual / signal.size
         self.bias = self.bias + self.learning_rate * float(residual.mean())
+
+
+def leave_one_out_baseline(signal, axis: int = 0) -> np.ndarray:
+    r"""The leave-one-out baseline: for each sample, the mean learning signal of the *other* samples.
+
+    With :math:`n \ge 2` samples from the same :math:`q`, sample :math:`i`'s
+    baseline :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j` is independent of
+    :math:`z_i`, so subtracting it keeps the estimator unbiased — unlike the
+    plain batch mean, which includes :math:`\ell_i` itself (Kool, van Hoof &
+    Welling 2019; Mnih & Rezende 2016).
+
+    Parameters
+    ----------
+    signal : array_like, shape (num_samples, ...)
+        Learning signals; the samples lie along ``axis``.
+    axis : int, default 0
+        The axis of the samples.
+
+    Returns
+    -------
+    ndarray, same shape as ``signal``
+        :math:`b_i` for every sample.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than two samples along ``axis``, or ``signal``
+        holds NaN or infinity.
+
+    Notes
+    -----
+    .. math::
+
+        b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j = \frac{n\bar\ell - \ell_i}{n-1},
+        \qquad
+        \ell_i - b_i = \frac{n}{n-1}\bigl(\ell_i - \bar\ell\bigr).
+
+    Examples
+    --------
+    >>> leave_one_out_baseline([1.0, 2.0, 6.0])
+    array([4. , 3.5, 1.5])
+    """
+    signal = finite_array(signal, "signal")
+    if signal.ndim < 1:
+        raise ValueError("signal must have at least one dimension (the samples)")
+    num_samples = signal.shape[axis]
+    if num_samples < 2:
+        raise ValueError(
+            "the leave-one-out baseline needs at least 2 samples along axis "
+            f"{axis}, got {num_samples} (num_samples must be >= 2)"
+        )
+    total = signal.sum(axis=axis, keepdims=True)
+    return (total - signal) / (num_samples - 1)

@@ -13,7 +13,7 @@ in headless Chromium, lets MathJax typeset it, and fails on:
 * raw TeX left in the text outside code (``$$``, ``\\begin{``, ``\\frac``,
   ``$x$``...: math that never reached MathJax);
 * a math element that rendered nothing (no output, no glyphs, or zero width);
-* a broken image (``naturalWidth == 0``);
+* a broken image (``naturalWidth == 0``) or a font that failed to load;
 * an internal link to a missing page or a missing ``#anchor``;
 * a request the site fails to serve, a request to another host (every request
   not to the local server is aborted, so nothing waits on the network), and
@@ -77,6 +77,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 30_000
+MAX_REPORTED = 8  # findings of one kind listed per page; the rest are counted
 
 # Console errors and uncaught exceptions that every page of this theme shows,
 # and that do not affect what the reader sees.  Each pattern matches one whole
@@ -225,14 +226,14 @@ class PageReport:
 _INSPECT_PAGE = r"""
 () => {
   const out = {mathErrors: [], undefinedMacros: [], rawTex: [], emptyMath: [], brokenImages: [],
-               ids: [], links: [], mathCount: 0};
+               brokenFonts: [], ids: [], links: [], mathCount: 0};
   const snippet = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 120);
+  const where = (node) => {
+    const section = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest('section[id]');
+    return section ? ` (section #${section.id})` : '';
+  };
 
-  // 1. MathJax errors, as drawn in the page (CHTML output).
-  for (const el of document.querySelectorAll('mjx-merror, [data-mjx-error]')) {
-    out.mathErrors.push(el.getAttribute('data-mjx-error') || snippet(el.textContent));
-  }
-  // 2. MathJax's internal MathML: errors, and undefined macros, which the
+  // 1. MathJax's internal MathML: errors, and undefined macros, which the
   //    `noundefined` extension turns into an <mtext> in its colour (red) whose
   //    text is the macro itself.  Colour set by the author (\color, \textcolor)
   //    sits on an <mstyle>, not on the <mtext>, so it does not match.
@@ -251,6 +252,12 @@ _INSPECT_PAGE = r"""
       });
     }
   }
+  // 2. MathJax errors as drawn in the page (CHTML output), in case some were
+  //    not found in the tree above (one report per error, not two).
+  const drawn = document.querySelectorAll('mjx-container mjx-merror');
+  for (const el of Array.from(drawn).slice(out.mathErrors.length)) {
+    out.mathErrors.push(el.getAttribute('data-mjx-error') || snippet(el.textContent));
+  }
   // 3. Raw TeX in text outside code: math that MathJax never saw.
   const notProse = 'script, style, noscript, template, textarea, pre, code, kbd, samp, tt, mjx-container, .highlight';
   const rawTex = /\$\$|\\(?:begin|end)\{|\\[A-Za-z]{2,}|\\[()[\]]|\$(?=\S)[^$\n]*?\S\$|\$\S\$/;
@@ -262,7 +269,7 @@ _INSPECT_PAGE = r"""
     const match = rawTex.exec(node.data);
     if (match) {
       const start = Math.max(0, match.index - 40);
-      out.rawTex.push(`"${match[0]}" in: ` + snippet(node.data.slice(start, match.index + 80)));
+      out.rawTex.push(`"${match[0]}" in: ` + snippet(node.data.slice(start, match.index + 80)) + where(node));
     }
   }
   // 4. Math elements (Sphinx's span.math / div.math, notebook LaTeX outputs)
@@ -270,14 +277,14 @@ _INSPECT_PAGE = r"""
   for (const el of document.querySelectorAll('.math')) {
     const containers = el.querySelectorAll('mjx-container');
     if (containers.length === 0) {
-      out.emptyMath.push('not typeset: ' + snippet(el.textContent));
+      out.emptyMath.push('not typeset: ' + snippet(el.textContent) + where(el));
       continue;
     }
     for (const container of containers) {
       const shown = container.getClientRects().length > 0;  // false inside a closed dropdown
       if (!container.querySelector('mjx-c, mjx-utext')
           || (shown && container.getBoundingClientRect().width === 0)) {
-        out.emptyMath.push('rendered nothing: ' + snippet(el.getAttribute('data-tex') || el.textContent));
+        out.emptyMath.push('rendered nothing: ' + snippet(container.getAttribute('aria-label') || '') + where(el));
       }
     }
   }
@@ -285,7 +292,11 @@ _INSPECT_PAGE = r"""
   for (const img of document.images) {
     if (!img.complete || img.naturalWidth === 0) out.brokenImages.push(img.getAttribute('src'));
   }
-  // 6. Anchors on this page, and every link, for the link check.
+  // 6. Fonts (MathJax's among them) that failed to load.
+  for (const font of document.fonts) {
+    if (font.status === 'error') out.brokenFonts.push(font.family);
+  }
+  // 7. Anchors on this page, and every link, for the link check.
   for (const el of document.querySelectorAll('[id]')) out.ids.push(el.id);
   for (const a of document.querySelectorAll('a[name]')) out.ids.push(a.getAttribute('name'));
   for (const a of document.querySelectorAll('a[href]')) {
@@ -297,11 +308,24 @@ _INSPECT_PAGE = r"""
 }
 """
 
-_LOAD_IMAGES = """
+_WAIT_FOR_MATHJAX = """
+(timeout) => {
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    return Promise.resolve('did not load (the page asks for it at ' +
+      (document.querySelector("script[src*='mathjax' i]") || {}).src + ')');
+  }
+  return Promise.race([
+    MathJax.startup.promise.then(() => 'done', (error) => 'failed: ' + error),
+    new Promise((resolve) => setTimeout(() => resolve(`did not finish typesetting in ${timeout} ms`), timeout)),
+  ]);
+}
+"""
+
+_LOAD_IMAGES_AND_FONTS = """
 () => Promise.all(Array.from(document.images, (img) => {
   img.loading = 'eager';
   return img.decode().catch(() => null);
-}))
+})).then(() => document.fonts.ready)
 """
 
 
@@ -311,8 +335,6 @@ def _allowed(message: str) -> bool:
 
 def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageReport:
     """Open one page, wait for MathJax, and collect everything the checks need."""
-    from playwright.sync_api import Error as PlaywrightError
-
     report = PageReport(page_path)
     problems = report.problems
     page = context.new_page()
@@ -335,26 +357,29 @@ def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageR
     try:
         page.goto(base + page_path, wait_until="load", timeout=TIMEOUT_MS)
         if page.locator("script[src*='mathjax' i]").count():
-            try:
-                page.wait_for_function(
-                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                    timeout=TIMEOUT_MS,
-                )
-                page.evaluate("() => MathJax.startup.promise.then(() => true)")
-            except PlaywrightError as error:
-                problems.append(f"MathJax did not load or did not finish typesetting: {error.message.splitlines()[0]}")
-        page.evaluate(_LOAD_IMAGES)
+            # MathJax's script is deferred: by the load event it has run, and
+            # defined MathJax.startup, unless it failed to load.
+            state = page.evaluate(_WAIT_FOR_MATHJAX, TIMEOUT_MS)
+            if state != "done":
+                problems.append(f"MathJax {state}")
+        page.evaluate(_LOAD_IMAGES_AND_FONTS)
         found = page.evaluate(_INSPECT_PAGE)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
     finally:
         page.close()
-    problems += [f"MathJax error: {text}" for text in found["mathErrors"]]
-    problems += [f"undefined macro {text}" for text in found["undefinedMacros"]]
-    problems += [f"raw TeX in the text: {text}" for text in found["rawTex"]]
-    problems += [f"math {text}" for text in found["emptyMath"]]
-    problems += [f"broken image: {src}" for src in found["brokenImages"]]
+    for key, label in [
+        ("mathErrors", "MathJax error: "),
+        ("undefinedMacros", "undefined macro "),
+        ("rawTex", "raw TeX in the text: "),
+        ("emptyMath", "math "),
+        ("brokenImages", "broken image: "),
+        ("brokenFonts", "font failed to load: "),
+    ]:
+        problems += [label + text for text in found[key][:MAX_REPORTED]]
+        if len(found[key]) > MAX_REPORTED:
+            problems.append(f"... and {len(found[key]) - MAX_REPORTED} more of the kind above")
     report.ids = set(found["ids"])
     report.links = found["links"]
     return report

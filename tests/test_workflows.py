@@ -78,3 +78,11 @@ def test_actionlint_catches_broken_workflows(tmp_path, snippet, expected):
     returncode, findings = _actionlint(workflow)
     assert returncode != 0
     assert expected in findings, findings
+
+
+def test_ci_script_passes_shellcheck():
+    """The script CI runs (`.ci/run`) is clean under ShellCheck too."""
+    result = subprocess.run(
+        [_tool("shellcheck"), str(ROOT / ".ci" / "run")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -220,6 +220,7 @@ class PageReport:
     problems: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     links: list[dict] = field(default_factory=list)
+    math_items: int = 0  # formulas MathJax typeset (and the checks above walked)
 
 
 # Run in the page after MathJax has finished.  Returns the findings as JSON.
@@ -380,6 +381,7 @@ def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageR
         problems += [label + text for text in found[key][:MAX_REPORTED]]
         if len(found[key]) > MAX_REPORTED:
             problems.append(f"... and {len(found[key]) - MAX_REPORTED} more of the kind above")
+    report.math_items = found["mathCount"]
     report.ids = set(found["ids"])
     report.links = found["links"]
     return report
@@ -480,6 +482,23 @@ def test_internal_links_resolve(rendered):
             problems.append(f"{stub.relative_to(SITE)} redirects to a missing page {target}")
     assert checked > 0, "no link was checked"
     assert not problems, "\n".join(problems)
+
+
+def test_math_was_checked(rendered):
+    """The checks saw MathJax's output: every page with math had its formulas typeset and walked.
+
+    Guards the other tests against passing vacuously (say, if MathJax's
+    internal API changed and the list of typeset formulas came back empty).
+    """
+    for page, report in rendered["pages"].items():
+        expected = _static_math_elements(SITE / page)
+        assert report.math_items >= expected, f"{page}: {expected} math elements, {report.math_items} typeset"
+    assert rendered["pages"][SCREENSHOT_PAGE].math_items > 0
+
+
+def _static_math_elements(path: Path) -> int:
+    """How many elements of class ``math`` (each holds one formula for MathJax) the HTML file has."""
+    return len(re.findall(r'class="[^"]*\bmath\b[^"]*"', path.read_text(encoding="utf8")))
 
 
 def test_screenshot_saved(rendered):

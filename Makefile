@@ -2,13 +2,17 @@
 #   make book   build the book (HTML in _build/html)
 #   make test   run every test
 # Both create the virtual environment .venv and install the pinned stack first.
+# The browser test also needs Chromium (apt-get install chromium) and npm (for
+# the local copy of MathJax); without them it is skipped, except in CI.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The local copy of MathJax 3 (npm package, version pinned in package.json).
+MATHJAX_JS := node_modules/mathjax/es5/tex-mml-chtml.js
 
-.PHONY: book test lab notebooks benchmark clean
+.PHONY: book book-offline mathjax test lab notebooks benchmark clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +26,44 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
+## make book-offline: the same book, with MathJax served from the book itself
+## (_static/mathjax/) instead of a CDN, so that it reads without the internet
+book-offline: $(STAMP) $(MATHJAX_JS)
+	rm -rf _build _mathjax
+	mkdir -p _build _mathjax
+	ln -s ../node_modules/mathjax/es5 _mathjax/mathjax
+	$(BIN)/python -c "$$OFFLINE_CONFIG" _config.yml _build/_config.offline.yml
+	$(BIN)/jupyter-book build . --config _build/_config.offline.yml --all -W -n --keep-going
+	@echo "The book (MathJax included) is at $(CURDIR)/_build/html/index.html"
+
+# _config.yml, with mathjax_path pointing at the local copy, which Sphinx
+# copies from its own folder (_mathjax/, listed in html_static_path; not
+# _static/, whose every .js would be loaded by every page) into _static/mathjax/.
+define OFFLINE_CONFIG
+import sys, yaml
+with open(sys.argv[1], encoding="utf8") as f:
+    config = yaml.safe_load(f)
+config["exclude_patterns"].append("_mathjax")
+sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+sphinx["mathjax_path"] = "mathjax/tex-mml-chtml.js"
+sphinx["html_static_path"] = ["_mathjax"]
+with open(sys.argv[2], "w", encoding="utf8") as f:
+    yaml.safe_dump(config, f, allow_unicode=True, sort_keys=False)
+endef
+export OFFLINE_CONFIG
+
+## make mathjax: install the local copy of MathJax (npm ci, into node_modules/)
+mathjax: $(MATHJAX_JS)
+
+$(MATHJAX_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## make test: unit tests, doctests, every notebook under nbval (strict), then a clean build
+## (the browser test serves MathJax from the local copy: installed here if npm is there)
 test: book
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory mathjax; \
+	else echo "npm not found: the browser test will be skipped (it needs the local MathJax copy, make mathjax)"; fi
 	$(BIN)/python -m pytest
 
 ## make lab: open the chapters in JupyterLab
@@ -36,4 +76,4 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build _mathjax .pytest_cache .hypothesis

@@ -1,0 +1,514 @@
+"""The built book, read by a real browser, offline.
+
+The Sphinx build does not look inside TeX: a malformed equation, an undefined
+macro or an unbalanced ``$$`` passes ``make book`` (with ``-W``) and reaches
+the reader as red text or raw TeX.  This test opens every page of the built
+book (``_build/html``, made by ``make book``; ``make test`` builds it first)
+in headless Chromium, lets MathJax typeset it, and fails on:
+
+* a MathJax error (``mjx-merror`` / ``data-mjx-error``, e.g. ``\\frac{1}``);
+* an undefined macro: MathJax 3's ``noundefined`` extension draws ``\\foo`` as
+  a red ``mtext`` instead of an error, so the test walks MathJax's internal
+  MathML tree (``MathJax.startup.document.math``) for such nodes;
+* raw TeX left in the text outside code (``$$``, ``\\begin{``, ``\\frac``,
+  ``$x$``...: math that never reached MathJax);
+* a math element that rendered nothing (no output, no glyphs, or zero width);
+* a broken image (``naturalWidth == 0``) or a font that failed to load;
+* an internal link to a missing page or a missing ``#anchor``;
+* a request the site fails to serve, a request to another host (every request
+  not to the local server is aborted, so nothing waits on the network), and
+  any console error or uncaught exception not on the allow-list below.
+
+Which pages: every ``.html`` file of the site except the machine-made pages
+of Sphinx (``genindex.html``, ``search.html``, ``py-modindex.html``), the
+folders of assets and sources (``_static/``, ``_sources/``, ``_images/``) and
+redirect stubs (a ``<meta http-equiv="refresh">`` page, such as the top-level
+``index.html``).  Links *to* those pages are still checked.
+
+MathJax comes from the npm package pinned in ``package.json`` (``make
+mathjax``, under ``node_modules/``): the pages ask the CDN for it, exactly as
+readers' browsers do, and the test answers those requests from the local
+copy.  A book built with ``make book-offline`` loads that copy from
+``_static/`` instead, and passes the same test.
+
+Without Chromium (``apt-get install chromium``), Playwright or the local
+MathJax the test is skipped, except where ``CI`` or ``REQUIRE_BROWSER`` is
+set: there it fails.  It saves a full-page screenshot of
+``chapters/objective.html`` to ``artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax"
+MATHJAX_LOCAL = MATHJAX_PACKAGE / "es5"
+SCREENSHOT_PAGE = "chapters/objective.html"
+SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
+
+# Pages Sphinx writes for machines, not chapters: no math of ours, nothing to read.
+SKIPPED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+SKIPPED_FOLDERS = {"_static", "_sources", "_images"}
+
+# Where the built pages load MathJax from (Sphinx's `mathjax_path`, pinned to
+# one version in _config.yml); `{version}` is the local copy's version.
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@{version}/es5/"
+
+LAUNCH_ARGS = [
+    "--no-sandbox",  # CI and developers' machines run as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000
+MAX_REPORTED = 8  # findings of one kind listed per page; the rest are counted
+
+# Console errors and uncaught exceptions that every page of this theme shows,
+# and that do not affect what the reader sees.  Each pattern matches one whole
+# message, nothing broader.
+ALLOWED_CONSOLE_ERRORS = [
+    # sphinx-thebe's inline configuration script (`const THEBE_JS_URL = ...`)
+    # is written into each page's <head> twice; the second copy's `const`
+    # throws.  The first copy already set the same values, and the book does
+    # not use Thebe (live code cells) anyway.
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+    # pydata-sphinx-theme reads the light/dark mode from localStorage; on a
+    # first visit it is empty, so the theme logs this and uses "auto", which is
+    # the intended default.
+    re.compile(r"Got invalid theme mode: \. Resetting to auto\."),
+]
+
+
+def _browser_required() -> bool:
+    """True in CI (``CI=true``) or with ``REQUIRE_BROWSER=1``: a missing browser then fails the test."""
+    ci = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+    required = os.environ.get("REQUIRE_BROWSER", "").strip().lower() not in {"", "0", "false", "no"}
+    return ci or required
+
+
+def _unavailable(reason: str):
+    if _browser_required():
+        pytest.fail(f"{reason} (the browser test is required here because CI or REQUIRE_BROWSER is set)")
+    pytest.skip(reason)
+
+
+def site_pages() -> list[str]:
+    """The pages the test opens, as paths relative to the site root (see the module docstring)."""
+    if not SITE.is_dir():
+        return []
+    pages = []
+    for path in sorted(SITE.rglob("*.html")):
+        relative = path.relative_to(SITE)
+        if relative.parts[0] in SKIPPED_FOLDERS or relative.as_posix() in SKIPPED_PAGES:
+            continue
+        if _redirect_target(path) is not None:
+            continue
+        pages.append(relative.as_posix())
+    return pages
+
+
+_REFRESH = re.compile(
+    r"""<meta\s+http-equiv=["']refresh["']\s+content=["']\d+;\s*url=([^"']+)["']""", re.IGNORECASE
+)
+
+
+def _redirect_target(path: Path) -> str | None:
+    """The URL a ``<meta http-equiv="refresh">`` stub sends the reader to, or None."""
+    match = _REFRESH.search(path.read_text(encoding="utf8", errors="replace")[:4000])
+    return match.group(1) if match else None
+
+
+class _IdCollector(html.parser.HTMLParser):
+    """Every ``id`` (and ``<a name>``) in an HTML file: the anchors a link may point at."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value)
+
+
+@functools.cache
+def _static_ids(path: Path) -> frozenset[str]:
+    collector = _IdCollector()
+    collector.feed(path.read_text(encoding="utf8", errors="replace"))
+    collector.close()
+    return frozenset(collector.ids)
+
+
+# --------------------------------------------------------------------------
+# The local web server and the browser
+# --------------------------------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    """``_build/html`` served on 127.0.0.1 at a free port, in a thread; shut down afterwards."""
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"the built book is missing ({SITE.relative_to(ROOT)}/index.html): run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="book-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _mathjax_version() -> str:
+    return json.loads((MATHJAX_PACKAGE / "package.json").read_text(encoding="utf8"))["version"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a browser that Playwright downloads)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        _unavailable(
+            "Chromium is not on PATH: install it with `sudo apt-get install chromium` "
+            "(Debian/Ubuntu) to run the browser test"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed: run `make test` (or pip install -r requirements.txt -c constraints.txt)")
+    if not (MATHJAX_LOCAL / "tex-mml-chtml.js").is_file():
+        _unavailable("the local copy of MathJax is missing: run `make mathjax` (it needs npm)")
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@dataclass
+class PageReport:
+    """What one page showed: its problems, and its ids and links for the link check."""
+
+    page: str
+    problems: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    links: list[dict] = field(default_factory=list)
+    math_items: int = 0  # formulas MathJax typeset (and the checks above walked)
+
+
+# Run in the page after MathJax has finished.  Returns the findings as JSON.
+_INSPECT_PAGE = r"""
+() => {
+  const out = {mathErrors: [], undefinedMacros: [], rawTex: [], emptyMath: [], brokenImages: [],
+               brokenFonts: [], ids: [], links: [], mathCount: 0};
+  const snippet = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 120);
+  const where = (node) => {
+    const section = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest('section[id]');
+    return section ? ` (section #${section.id})` : '';
+  };
+
+  // 1. MathJax's internal MathML: errors, and undefined macros, which the
+  //    `noundefined` extension turns into an <mtext> in its colour (red) whose
+  //    text is the macro itself.  Colour set by the author (\color, \textcolor)
+  //    sits on an <mstyle>, not on the <mtext>, so it does not match.
+  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+    const conf = (MathJax.config && MathJax.config.tex && MathJax.config.tex.noundefined) || {};
+    const colour = conf.color || 'red';
+    for (const item of MathJax.startup.document.math) {
+      out.mathCount += 1;
+      item.root.walkTree((node) => {
+        if (node.isKind('merror')) {
+          out.mathErrors.push((node.attributes.get('data-mjx-error') || 'error') + ' in: ' + snippet(item.math));
+        } else if (node.isKind('mtext') && node.attributes.getExplicit('mathcolor') === colour
+                   && node.getText().startsWith('\\')) {
+          out.undefinedMacros.push(node.getText() + ' in: ' + snippet(item.math));
+        }
+      });
+    }
+  }
+  // 2. MathJax errors as drawn in the page (CHTML output), in case some were
+  //    not found in the tree above (one report per error, not two).
+  const drawn = document.querySelectorAll('mjx-container mjx-merror');
+  for (const el of Array.from(drawn).slice(out.mathErrors.length)) {
+    out.mathErrors.push(el.getAttribute('data-mjx-error') || snippet(el.textContent));
+  }
+  // 3. Raw TeX in text outside code: math that MathJax never saw.
+  const notProse = 'script, style, noscript, template, textarea, pre, code, kbd, samp, tt, mjx-container, .highlight';
+  const rawTex = /\$\$|\\(?:begin|end)\{|\\[A-Za-z]{2,}|\\[()[\]]|\$(?=\S)[^$\n]*?\S\$|\$\S\$/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement && node.parentElement.closest(notProse))
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const match = rawTex.exec(node.data);
+    if (match) {
+      const start = Math.max(0, match.index - 40);
+      out.rawTex.push(`"${match[0]}" in: ` + snippet(node.data.slice(start, match.index + 80)) + where(node));
+    }
+  }
+  // 4. Math elements (Sphinx's span.math / div.math, notebook LaTeX outputs)
+  //    that produced nothing: no MathJax output, no glyphs, or zero width.
+  for (const el of document.querySelectorAll('.math')) {
+    const containers = el.querySelectorAll('mjx-container');
+    if (containers.length === 0) {
+      out.emptyMath.push('not typeset: ' + snippet(el.textContent) + where(el));
+      continue;
+    }
+    for (const container of containers) {
+      const shown = container.getClientRects().length > 0;  // false inside a closed dropdown
+      if (!container.querySelector('mjx-c, mjx-utext')
+          || (shown && container.getBoundingClientRect().width === 0)) {
+        out.emptyMath.push('rendered nothing: ' + snippet(container.getAttribute('aria-label') || '') + where(el));
+      }
+    }
+  }
+  // 5. Images that did not load.
+  for (const img of document.images) {
+    if (!img.complete || img.naturalWidth === 0) out.brokenImages.push(img.getAttribute('src'));
+  }
+  // 6. Fonts (MathJax's among them) that failed to load.
+  for (const font of document.fonts) {
+    if (font.status === 'error') out.brokenFonts.push(font.family);
+  }
+  // 7. Anchors on this page, and every link, for the link check.
+  for (const el of document.querySelectorAll('[id]')) out.ids.push(el.id);
+  for (const a of document.querySelectorAll('a[name]')) out.ids.push(a.getAttribute('name'));
+  for (const a of document.querySelectorAll('a[href]')) {
+    if (a instanceof HTMLAnchorElement) {
+      out.links.push({href: a.href, raw: a.getAttribute('href'), text: snippet(a.textContent).slice(0, 60)});
+    }
+  }
+  return out;
+}
+"""
+
+_WAIT_FOR_MATHJAX = """
+(timeout) => {
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    return Promise.resolve('did not load (the page asks for it at ' +
+      (document.querySelector("script[src*='mathjax' i]") || {}).src + ')');
+  }
+  return Promise.race([
+    MathJax.startup.promise.then(() => 'done', (error) => 'failed: ' + error),
+    new Promise((resolve) => setTimeout(() => resolve(`did not finish typesetting in ${timeout} ms`), timeout)),
+  ]);
+}
+"""
+
+_LOAD_IMAGES_AND_FONTS = """
+() => Promise.all(Array.from(document.images, (img) => {
+  img.loading = 'eager';
+  return img.decode().catch(() => null);
+})).then(() => document.fonts.ready)
+"""
+
+
+def _allowed(message: str) -> bool:
+    return any(pattern.fullmatch(message.strip()) for pattern in ALLOWED_CONSOLE_ERRORS)
+
+
+def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageReport:
+    """Open one page, wait for MathJax, and collect everything the checks need."""
+    report = PageReport(page_path)
+    problems = report.problems
+    page = context.new_page()
+
+    def on_console(message):
+        if message.type == "error" and not _allowed(message.text):
+            problems.append(f"console error: {message.text} ({message.location.get('url', '')})")
+
+    def on_page_error(error):
+        if not _allowed(error.message):
+            problems.append(f"uncaught exception: {error.name}: {error.message}")
+
+    def on_response(response):
+        if response.status >= 400:
+            problems.append(f"HTTP {response.status} for {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    page.on("response", on_response)
+    try:
+        page.goto(base + page_path, wait_until="load", timeout=TIMEOUT_MS)
+        if page.locator("script[src*='mathjax' i]").count():
+            # MathJax's script is deferred: by the load event it has run, and
+            # defined MathJax.startup, unless it failed to load.
+            state = page.evaluate(_WAIT_FOR_MATHJAX, TIMEOUT_MS)
+            if state != "done":
+                problems.append(f"MathJax {state}")
+        page.evaluate(_LOAD_IMAGES_AND_FONTS)
+        found = page.evaluate(_INSPECT_PAGE)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+    finally:
+        page.close()
+    for key, label in [
+        ("mathErrors", "MathJax error: "),
+        ("undefinedMacros", "undefined macro "),
+        ("rawTex", "raw TeX in the text: "),
+        ("emptyMath", "math "),
+        ("brokenImages", "broken image: "),
+        ("brokenFonts", "font failed to load: "),
+    ]:
+        problems += [label + text for text in found[key][:MAX_REPORTED]]
+        if len(found[key]) > MAX_REPORTED:
+            problems.append(f"... and {len(found[key]) - MAX_REPORTED} more of the kind above")
+    report.math_items = found["mathCount"]
+    report.ids = set(found["ids"])
+    report.links = found["links"]
+    return report
+
+
+@pytest.fixture(scope="module")
+def rendered(browser, site_url):
+    """Every page opened once, in one browser context that reaches only the local server."""
+    version = _mathjax_version()
+    cdn = MATHJAX_CDN.format(version=version)
+    blocked = []
+
+    def route(route):
+        url = route.request.url
+        if url.startswith(site_url):
+            return route.continue_()
+        if url.startswith(cdn):
+            local = (MATHJAX_LOCAL / unquote(urlsplit(url).path[len(urlsplit(cdn).path) :])).resolve()
+            if local.is_relative_to(MATHJAX_LOCAL.resolve()) and local.is_file():
+                return route.fulfill(path=str(local))
+            return route.fulfill(status=404, body="not in the local MathJax copy")
+        blocked.append(url)
+        return route.abort()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    try:
+        context.route("**/*", route)
+        reports = {}
+        for page_path in site_pages():
+            screenshot = SCREENSHOT_DIR / "objective.png" if page_path == SCREENSHOT_PAGE else None
+            before = len(blocked)
+            report = _visit(context, site_url, page_path, screenshot)
+            report.problems += [
+                f"request to another host, aborted (the book must work offline; for MathJax, "
+                f"_config.yml's mathjax_path must be {cdn}tex-mml-chtml.js): {url}"
+                if "mathjax" in url.lower()
+                else f"request to another host, aborted (the book must work offline): {url}"
+                for url in blocked[before:]
+            ]
+            reports[page_path] = report
+    finally:
+        context.close()
+    return {"base": site_url, "pages": reports}
+
+
+# --------------------------------------------------------------------------
+# The tests
+# --------------------------------------------------------------------------
+
+PAGES = site_pages()
+
+
+def test_the_book_has_pages():
+    if not SITE.is_dir():
+        pytest.fail(f"the built book is missing ({SITE.relative_to(ROOT)}): run `make book` first")
+    assert SCREENSHOT_PAGE in PAGES, f"{SCREENSHOT_PAGE} is not among the pages: {PAGES}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_cleanly(rendered, page):
+    problems = rendered["pages"][page].problems
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def _link_problem(link: dict, source: str, base: str, reports: dict) -> str | None:
+    """Why an internal link is broken (missing file or anchor), or None if it is fine."""
+    url = urlsplit(link["href"])
+    if f"{url.scheme}://{url.netloc}/" != base:
+        return None  # another site: not ours to check offline
+    path = unquote(url.path).lstrip("/")
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    target = SITE / path
+    if not target.is_file():
+        return f"{source}: link {link['raw']!r} ({link['text']!r}) points to a missing file {path}"
+    fragment = unquote(url.fragment)
+    if fragment and target.suffix == ".html":
+        ids = reports[path].ids if path in reports else _static_ids(target)
+        if fragment not in ids:
+            return f"{source}: link {link['raw']!r} ({link['text']!r}) points to a missing anchor #{fragment} in {path}"
+    return None
+
+
+def test_internal_links_resolve(rendered):
+    base, reports = rendered["base"], rendered["pages"]
+    problems = []
+    checked = 0
+    for source, report in reports.items():
+        for link in report.links:
+            problem = _link_problem(link, source, base, reports)
+            checked += 1
+            if problem:
+                problems.append(problem)
+    # Redirect stubs (the top-level index.html) must lead somewhere too.
+    for stub in SITE.rglob("*.html"):
+        target = _redirect_target(stub)
+        if target is not None and not (stub.parent / target.split("#")[0]).is_file():
+            problems.append(f"{stub.relative_to(SITE)} redirects to a missing page {target}")
+    assert checked > 0, "no link was checked"
+    assert not problems, "\n".join(problems)
+
+
+def test_math_was_checked(rendered):
+    """The checks saw MathJax's output: every page with math had its formulas typeset and walked.
+
+    Guards the other tests against passing vacuously (say, if MathJax's
+    internal API changed and the list of typeset formulas came back empty).
+    """
+    for page, report in rendered["pages"].items():
+        expected = _static_math_elements(SITE / page)
+        assert report.math_items >= expected, f"{page}: {expected} math elements, {report.math_items} typeset"
+    assert rendered["pages"][SCREENSHOT_PAGE].math_items > 0
+
+
+def _static_math_elements(path: Path) -> int:
+    """How many elements of class ``math`` (each holds one formula for MathJax) the HTML file has."""
+    return len(re.findall(r'class="[^"]*\bmath\b[^"]*"', path.read_text(encoding="utf8")))
+
+
+def test_screenshot_saved(rendered):
+    """A picture of a representative page, to look at (git-ignored)."""
+    shot = SCREENSHOT_DIR / "objective.png"
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_mathjax_pins_agree():
+    """The CDN version the built pages ask for is the version of the local copy the test serves."""
+    pinned = json.loads((ROOT / "package.json").read_text(encoding="utf8"))["dependencies"]["mathjax"]
+    config = (ROOT / "_config.yml").read_text(encoding="utf8")
+    assert MATHJAX_CDN.format(version=pinned) + "tex-mml-chtml.js" in config

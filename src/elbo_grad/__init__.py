@@ -9,6 +9,9 @@ from .distributions import Bernoulli, DiagonalGaussian
 from .estimators import elbo_gradient, learning_signal, score_function_gradient
 from .models import ConjugateGaussian
 
+# Numerical references for a model of your own (chapter "Use it on your own model").
+from .models import grid_posterior, quadrature_elbo, quadrature_elbo_gradient
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -19,4 +22,10 @@ __all__ = [
     "learning_signal",
     "score_function_gradient",
     "__version__",
+]
+
+__all__ += [
+    "grid_posterior",
+    "quadrature_elbo",
+    "quadrature_elbo_gradient",
 ]

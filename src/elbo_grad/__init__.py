@@ -15,6 +15,9 @@ from .distributions import Bernoulli, DiagonalGaussian
 from .estimators import elbo_gradient, learning_signal, score_function_gradient
 from .models import ConjugateGaussian
 
+# Numerical references for a model of your own (chapter "Use it on your own model").
+from .models import grid_posterior, quadrature_elbo, quadrature_elbo_gradient
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -29,4 +32,10 @@ __all__ = [
     "leave_one_out_baseline",
     "score_function_gradient",
     "__version__",
+]
+
+__all__ += [
+    "grid_posterior",
+    "quadrature_elbo",
+    "quadrature_elbo_gradient",
 ]

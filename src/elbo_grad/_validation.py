@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-def as_generator(rng, name: str = "rng") -> np.random.Generator:
+def as_generator(rng: None | int | np.random.Generator, name: str = "rng") -> np.random.Generator:
     """Normalise ``rng`` to a :class:`numpy.random.Generator` (SPEC 7).
 
     Parameters
@@ -27,8 +27,14 @@ def as_generator(rng, name: str = "rng") -> np.random.Generator:
     rng : None, int or numpy.random.Generator
         A seed (a non-negative integer), an existing generator (used as is,
         so its state advances), or ``None`` for fresh OS entropy.
-    name : str
+    name : str, default "rng"
         The argument's name, used in error messages.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``rng`` itself if it is a generator, otherwise a new generator seeded
+        with ``rng``.
 
     Raises
     ------
@@ -37,6 +43,25 @@ def as_generator(rng, name: str = "rng") -> np.random.Generator:
         a float, a bool or the legacy ``numpy.random.RandomState``).
     ValueError
         If ``rng`` is a negative integer.
+
+    Notes
+    -----
+    The same seed gives the same stream: ``as_generator(3)`` and
+    ``as_generator(3)`` draw identical numbers, while one generator passed
+    twice keeps advancing. Pass a generator, not a seed, to a function called
+    in a loop, or every call sees the same random numbers.
+
+    Examples
+    --------
+    >>> as_generator(0).random() == as_generator(0).random()
+    True
+    >>> generator = np.random.default_rng(0)
+    >>> as_generator(generator) is generator
+    True
+    >>> as_generator(1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be an integer seed, a numpy.random.Generator or None, got float
     """
     if isinstance(rng, np.random.Generator):
         return rng
@@ -52,15 +77,39 @@ def as_generator(rng, name: str = "rng") -> np.random.Generator:
     )
 
 
-def check_num_samples(num_samples, name: str = "num_samples", minimum: int = 1) -> int:
+def check_num_samples(num_samples: int, name: str = "num_samples", minimum: int = 1) -> int:
     """Return ``num_samples`` as an ``int`` after checking it is an integer >= ``minimum``.
+
+    Parameters
+    ----------
+    num_samples : int
+        The count to check (any integer type, NumPy's included).
+    name : str, default "num_samples"
+        The argument's name, used in error messages.
+    minimum : int, default 1
+        The smallest allowed value.
+
+    Returns
+    -------
+    int
+        ``num_samples`` as a Python ``int``.
 
     Raises
     ------
     TypeError
-        If it is not an integer (floats such as ``10.0`` are refused too).
+        If it is not an integer (floats such as ``10.0`` and bools are
+        refused too).
     ValueError
         If it is smaller than ``minimum``.
+
+    Examples
+    --------
+    >>> check_num_samples(np.int64(10))
+    10
+    >>> check_num_samples(1, name="num_points", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_points must be at least 2, got 1
     """
     if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {type(num_samples).__name__}")
@@ -69,7 +118,7 @@ def check_num_samples(num_samples, name: str = "num_samples", minimum: int = 1) 
     return int(num_samples)
 
 
-def finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
+def finite_array(value: object, name: str, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as a float array after checking it is finite.
 
     Parameters
@@ -81,6 +130,11 @@ def finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     ndim : int, optional
         If given, the number of dimensions the array must have.
 
+    Returns
+    -------
+    ndarray
+        ``value`` converted to ``float`` (a view where NumPy allows one).
+
     Raises
     ------
     TypeError
@@ -88,6 +142,15 @@ def finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     ValueError
         If it has the wrong number of dimensions, is empty, or holds NaN or an
         infinity.
+
+    Examples
+    --------
+    >>> finite_array([1, 2], "x")
+    array([1., 2.])
+    >>> finite_array([1.0, np.nan], "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be finite, got NaN or infinity in x
     """
     try:
         array = np.asarray(value, dtype=float)
@@ -104,8 +167,37 @@ def finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     return array
 
 
-def positive_scalar(value, name: str) -> float:
-    """Return ``value`` as a ``float`` after checking it is finite and > 0."""
+def positive_scalar(value: object, name: str) -> float:
+    """Return ``value`` as a ``float`` after checking it is finite and > 0.
+
+    Parameters
+    ----------
+    value : float or 0-d array_like
+        The input.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    float
+        ``value`` as a Python ``float``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric.
+    ValueError
+        If it is not a scalar, is NaN or infinite, or is not positive.
+
+    Examples
+    --------
+    >>> positive_scalar(2, "noise_std")
+    2.0
+    >>> positive_scalar(0.0, "noise_std")
+    Traceback (most recent call last):
+    ...
+    ValueError: noise_std must be positive, got 0.0
+    """
     array = finite_array(value, name, ndim=0)
     if array <= 0:
         raise ValueError(f"{name} must be positive, got {float(array)}")

@@ -126,6 +126,9 @@ def score_function_gradient(
 def learning_signal(log_joint: Callable[[np.ndarray], np.ndarray], q, z) -> np.ndarray:
     r"""The ELBO's learning signal :math:`\ln p(x, z_i) - \ln q_\phi(z_i)` for every row of ``z``.
 
+    The factor that multiplies the score in the estimator of
+    :func:`elbo_gradient`; its mean under :math:`q_\phi` is the ELBO.
+
     Parameters
     ----------
     log_joint : callable
@@ -139,6 +142,30 @@ def learning_signal(log_joint: Callable[[np.ndarray], np.ndarray], q, z) -> np.n
     Returns
     -------
     ndarray, shape (num_samples,)
+        :math:`\ln p(x, z_i) - \ln q_\phi(z_i)` for each row ``z[i]``.
+
+    Raises
+    ------
+    ValueError
+        If ``log_joint`` returns the wrong shape or a non-finite value, or
+        ``z`` does not fit ``q`` (wrong shape, NaN or infinity).
+
+    Notes
+    -----
+    .. math::
+
+        \ell_\phi(z) = \ln p(x, z) - \ln q_\phi(z),\qquad
+        \mathcal L(\phi) = \mathbb E_{q_\phi}[\ell_\phi(z)]
+        \approx \frac1n \sum_{i=1}^n \ell_\phi(z_i).
+
+    Examples
+    --------
+    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = model.posterior()
+    >>> signal = learning_signal(model.log_joint, q, q.sample(5, rng=0))
+    >>> bool(np.allclose(signal, model.log_evidence()))  # constant at the posterior
+    True
     """
     z = np.asarray(z, dtype=float)
     return _evaluate(log_joint, z, "log_joint") - q.log_prob(z)
@@ -156,19 +183,8 @@ def elbo_gradient(
     r"""The score-function estimate of :math:`\nabla_\phi \mathcal L(\phi)`, the gradient of the ELBO.
 
     This is the Monte Carlo line of the derivation (Mnih & Gregor 2014,
-    appendix B): with :math:`z_1, \dots, z_n \sim q_\phi`,
-
-    .. math::
-
-        \nabla_\phi \mathcal L
-            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
-              \nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
-              \nabla_\phi \ln q_\phi(z_i).
-
-    The :math:`-\ln q_\phi` inside the expectation depends on :math:`\phi`
-    too, yet no extra term appears: its own gradient has expectation
-    :math:`\mathbb E_q[\nabla_\phi \ln q_\phi] = 0`.
+    appendix B): :func:`score_function_gradient` applied to the learning
+    signal of :func:`learning_signal`.
 
     Parameters
     ----------
@@ -191,14 +207,37 @@ def elbo_gradient(
     Returns
     -------
     gradient : ndarray, shape (q.num_params,)
+        The estimate of :math:`\nabla_\phi \mathcal L`, in the order of
+        ``q.params``.
     terms : ndarray, shape (num_samples, q.num_params)
-        Only if ``return_terms``.
+        Only if ``return_terms``: the per-sample summands, whose row mean is
+        ``gradient``.
 
     Raises
     ------
-    ValueError, TypeError
-        As :func:`score_function_gradient`, with ``log_joint`` named when it
-        returns the wrong shape or a non-finite value.
+    ValueError
+        If ``num_samples < 1``, ``baseline`` is not a finite scalar, or
+        ``log_joint`` returns the wrong shape or a non-finite value (the
+        message names ``log_joint``).
+    TypeError
+        If ``num_samples`` is not an integer or ``rng`` is not a seed or a
+        generator.
+
+    Notes
+    -----
+    With :math:`z_1, \dots, z_n \sim q_\phi` and a constant baseline :math:`b`,
+
+    .. math::
+
+        \nabla_\phi \mathcal L
+            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
+              \nabla_\phi \ln q_\phi(z)\bigr]
+            \approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
+              \nabla_\phi \ln q_\phi(z_i).
+
+    The :math:`-\ln q_\phi` inside the expectation depends on :math:`\phi`
+    too, yet no extra term appears: its own gradient has expectation
+    :math:`\mathbb E_q[\nabla_\phi \ln q_\phi] = 0`.
 
     Examples
     --------

@@ -1,13 +1,25 @@
-r"""Example models with exact ELBOs and exact gradients, to check estimators against."""
+r"""Example models with exact ELBOs and exact gradients, to check estimators against.
+
+Two kinds of reference live here:
+
+* models whose ELBO and gradient have closed forms (:class:`ConjugateGaussian`);
+* numerical references for a model of your own with a few continuous latent
+  variables: the ELBO and its gradient by Gauss–Hermite quadrature
+  (:func:`quadrature_elbo`, :func:`quadrature_elbo_gradient`) and the
+  posterior's moments and the evidence on a grid (:func:`grid_posterior`).
+"""
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 
-from ._validation import finite_array, positive_scalar
+from ._validation import check_num_samples, finite_array, positive_scalar
 from .distributions import DiagonalGaussian
+from .estimators import learning_signal
 
-__all__ = ["ConjugateGaussian"]
+__all__ = ["ConjugateGaussian", "grid_posterior", "quadrature_elbo", "quadrature_elbo_gradient"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -33,11 +45,24 @@ class ConjugateGaussian:
     noise_std : float, default 1.0
         :math:`\sigma > 0`.
 
+    Attributes
+    ----------
+    x : ndarray, shape (N,)
+        The observations.
+    prior_std : float
+        :math:`\sigma_0`.
+    noise_std : float
+        :math:`\sigma`.
+    dim : int
+        The number of latent dimensions, 1.
+
     Raises
     ------
     ValueError
         If ``x`` is empty, not 1-D or not finite, or a standard deviation is
         not positive and finite.
+    TypeError
+        If ``x`` or a standard deviation is not numeric.
 
     Notes
     -----
@@ -69,7 +94,7 @@ class ConjugateGaussian:
 
     dim = 1
 
-    def __init__(self, x, prior_std: float = 1.0, noise_std: float = 1.0):
+    def __init__(self, x: object, prior_std: float = 1.0, noise_std: float = 1.0) -> None:
         x = np.atleast_1d(finite_array(x, "x"))
         if x.ndim != 1:
             raise ValueError(f"x must be a scalar or a 1-D array, got shape {x.shape}")
@@ -85,19 +110,44 @@ class ConjugateGaussian:
 
     @property
     def num_observations(self) -> int:
-        """:math:`N`, the number of observations."""
+        """The number :math:`N` of observations."""
         return int(self.x.size)
 
-    def log_joint(self, z) -> np.ndarray:
-        r""":math:`\ln p(x, z_i) = \ln p(z_i) + \sum_j \ln p(x_j \mid z_i)` for every row of ``z``.
+    def log_joint(self, z: object) -> np.ndarray:
+        r"""Evaluate the log joint density :math:`\ln p(x, z_i)` for every row of ``z``.
+
+        This is the ``log_joint`` argument of :func:`elbo_gradient`.
 
         Parameters
         ----------
         z : array_like, shape (num_samples, 1)
+            Values of the latent variable, one per row.
 
         Returns
         -------
         ndarray, shape (num_samples,)
+            :math:`\ln p(x, z_i)` for the stored observations :math:`x`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, 1)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Notes
+        -----
+        .. math::
+
+            \ln p(x, z) = \ln \mathcal N(z; 0, \sigma_0^2)
+                + \sum_{j=1}^N \ln \mathcal N(x_j; z, \sigma^2).
+
+        Examples
+        --------
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> model.log_joint([[0.0], [1.5]]).round(4)
+        array([-5.2568, -4.1318])
         """
         z = finite_array(z, "z", ndim=2)
         if z.shape[1] != 1:
@@ -110,7 +160,7 @@ class ConjugateGaussian:
         )
         return log_prior + log_likelihood
 
-    def _check_q(self, q) -> DiagonalGaussian:
+    def _check_q(self, q: object) -> DiagonalGaussian:
         if not isinstance(q, DiagonalGaussian) or q.dim != 1:
             raise TypeError(
                 "q must be a one-dimensional DiagonalGaussian for this model, "
@@ -119,7 +169,32 @@ class ConjugateGaussian:
         return q
 
     def exact_elbo(self, q: DiagonalGaussian) -> float:
-        r"""The ELBO :math:`\mathcal L(\phi) = \mathbb E_q[\ln p(x,z) - \ln q(z)]` in closed form."""
+        r"""Compute the ELBO :math:`\mathcal L(\phi) = \mathbb E_q[\ln p(x,z) - \ln q(z)]` in closed form.
+
+        Parameters
+        ----------
+        q : DiagonalGaussian
+            A one-dimensional Gaussian :math:`\mathcal N(m, s^2)`.
+
+        Returns
+        -------
+        float
+            :math:`\mathcal L(m, s)`, the formula in the class's Notes.
+
+        Raises
+        ------
+        TypeError
+            If ``q`` is not a one-dimensional :class:`DiagonalGaussian`.
+
+        Examples
+        --------
+        The ELBO is below the log evidence, and equal to it at the posterior:
+
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
+        >>> round(model.exact_elbo(q), 4), round(model.log_evidence(), 4)
+        (-5.3379, -3.3872)
+        """
         q = self._check_q(q)
         m, s = float(q.mean[0]), float(q.std[0])
         prior_term = -0.5 * _LOG_2PI - np.log(self.prior_std) - (m**2 + s**2) / (
@@ -134,7 +209,31 @@ class ConjugateGaussian:
         return float(prior_term + likelihood_term + entropy)
 
     def exact_elbo_gradient(self, q: DiagonalGaussian) -> np.ndarray:
-        r"""The exact :math:`\nabla_\phi \mathcal L`, shape ``(2,)``: with respect to :math:`m`, then :math:`\ln s`."""
+        r"""Compute the exact gradient :math:`\nabla_\phi \mathcal L` with respect to :math:`\phi = (m, \ln s)`.
+
+        Parameters
+        ----------
+        q : DiagonalGaussian
+            A one-dimensional Gaussian :math:`\mathcal N(m, s^2)`.
+
+        Returns
+        -------
+        ndarray, shape (2,)
+            :math:`(\partial\mathcal L/\partial m, \partial\mathcal L/\partial \ln s)`,
+            in the order of ``q.params``; the formulas are in the class's
+            Notes.
+
+        Raises
+        ------
+        TypeError
+            If ``q`` is not a one-dimensional :class:`DiagonalGaussian`.
+
+        Examples
+        --------
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> model.exact_elbo_gradient(DiagonalGaussian(mean=0.0, log_std=0.0))
+        array([ 3., -2.])
+        """
         q = self._check_q(q)
         m, s = float(q.mean[0]), float(q.std[0])
         d_mean = -m / self.prior_std**2 + np.sum(self.x - m) / self.noise_std**2
@@ -143,17 +242,357 @@ class ConjugateGaussian:
 
     @property
     def posterior_precision(self) -> float:
-        r""":math:`1/\sigma_0^2 + N/\sigma^2`, the precision of :math:`p(z \mid x)`."""
+        r"""The precision :math:`1/\sigma_0^2 + N/\sigma^2` of the posterior :math:`p(z \mid x)`."""
         return 1.0 / self.prior_std**2 + self.num_observations / self.noise_std**2
 
     def posterior(self) -> DiagonalGaussian:
-        r"""The exact posterior :math:`p(z \mid x)`, which is Gaussian; the ELBO's maximiser."""
+        r"""Return the exact posterior :math:`p(z \mid x)`, which is Gaussian; the ELBO's maximiser.
+
+        Returns
+        -------
+        DiagonalGaussian
+            :math:`\mathcal N(\mu_N, \sigma_N^2)` with the moments in the
+            Notes.
+
+        Notes
+        -----
+        .. math::
+
+            \sigma_N^2 = \Bigl(\frac1{\sigma_0^2} + \frac{N}{\sigma^2}\Bigr)^{-1},
+            \qquad
+            \mu_N = \frac{\sigma_N^2}{\sigma^2} \sum_{j=1}^N x_j .
+
+        Examples
+        --------
+        >>> ConjugateGaussian(x=[1.0, 2.0]).posterior()
+        DiagonalGaussian(mean=[1.], log_std=[-0.5493])
+        """
         variance = 1.0 / self.posterior_precision
         mean = variance * np.sum(self.x) / self.noise_std**2
         return DiagonalGaussian(mean=mean, log_std=0.5 * np.log(variance))
 
     def log_evidence(self) -> float:
-        r""":math:`\ln p(x) = \ln p(x, z) - \ln p(z \mid x)`, evaluated at the posterior mean."""
+        r"""Compute the log evidence :math:`\ln p(x)`, the ELBO's maximum.
+
+        Returns
+        -------
+        float
+            :math:`\ln p(x)`.
+
+        Notes
+        -----
+        Bayes' rule holds at every :math:`z`; it is evaluated at the
+        posterior mean:
+
+        .. math::
+
+            \ln p(x) = \ln p(x, z) - \ln p(z \mid x).
+
+        Examples
+        --------
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> bool(np.isclose(model.log_evidence(), model.exact_elbo(model.posterior())))
+        True
+        """
         posterior = self.posterior()
         z = posterior.mean[None, :]
         return float(self.log_joint(z)[0] - posterior.log_prob(z)[0])
+
+
+# Numerical references for a model of your own -----------------------------------------
+
+_MAX_NODES = 10**6
+_MAX_GRID_POINTS = 10**7
+_GRID_CHUNK = 2**16
+
+
+def _check_gaussian(q: object) -> DiagonalGaussian:
+    if not isinstance(q, DiagonalGaussian):
+        raise TypeError(f"q must be a DiagonalGaussian for Gauss-Hermite quadrature, got {q!r}")
+    return q
+
+
+def _gauss_hermite_nodes(q: DiagonalGaussian, num_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor-product Gauss–Hermite nodes for :math:`\\mathbb E_q`, shape ``(num_points**dim, dim)``, and weights summing to 1."""
+    num_points = check_num_samples(num_points, name="num_points")
+    if num_points**q.dim > _MAX_NODES:
+        raise ValueError(
+            f"num_points**dim = {num_points}**{q.dim} exceeds {_MAX_NODES} nodes; "
+            "quadrature on a tensor grid is for a few latent dimensions only"
+        )
+    standard_nodes, weights = np.polynomial.hermite_e.hermegauss(num_points)
+    weights = weights / weights.sum()
+    grids = np.meshgrid(*([standard_nodes] * q.dim), indexing="ij")
+    noise = np.stack([grid.ravel() for grid in grids], axis=1)
+    node_weights = np.prod(np.meshgrid(*([weights] * q.dim), indexing="ij"), axis=0).ravel()
+    return q.mean + q.std * noise, node_weights
+
+
+def quadrature_elbo(
+    log_joint: Callable[[np.ndarray], np.ndarray], q: DiagonalGaussian, *, num_points: int = 40
+) -> float:
+    r"""Compute the ELBO of any model by Gauss–Hermite quadrature, for a Gaussian :math:`q`.
+
+    A deterministic reference for a model without a closed form: the same
+    expectation the Monte Carlo estimators sample, integrated on a grid of
+    ``num_points`` nodes per latent dimension instead.
+
+    Parameters
+    ----------
+    log_joint : callable
+        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_k)`,
+        shape ``(num_nodes,)``.
+    q : DiagonalGaussian
+        The variational distribution; ``num_points**q.dim`` must not exceed
+        a million.
+    num_points : int, default 40
+        Nodes per dimension. The rule is exact when the learning signal is a
+        polynomial of degree below ``2 * num_points`` in :math:`z`; for
+        smooth log-joints the error falls faster than any power.
+
+    Returns
+    -------
+    float
+        :math:`\mathcal L(\phi) \approx \sum_k w_k\,\bigl(\ln p(x, z_k) - \ln q_\phi(z_k)\bigr)`.
+
+    Raises
+    ------
+    TypeError
+        If ``q`` is not a :class:`DiagonalGaussian` or ``num_points`` is not
+        an integer.
+    ValueError
+        If ``num_points < 1``, the grid would exceed a million nodes, or
+        ``log_joint`` returns the wrong shape or a non-finite value.
+
+    See Also
+    --------
+    quadrature_elbo_gradient : The gradient of the same integral.
+    grid_posterior : The posterior's moments and the evidence on a grid.
+
+    Notes
+    -----
+    With the probabilists' Gauss–Hermite nodes :math:`\varepsilon_k` and
+    weights :math:`w_k` (normalised to sum to 1), in every dimension,
+
+    .. math::
+
+        \mathbb E_{q_\phi}[f(z)] = \mathbb E_{\varepsilon \sim \mathcal N(0, I)}
+            [f(\mu + \sigma \odot \varepsilon)]
+            \approx \sum_k w_k\, f(\mu + \sigma \odot \varepsilon_k).
+
+    Examples
+    --------
+    On the conjugate model the rule is exact:
+
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = DiagonalGaussian(mean=0.5, log_std=-0.5)
+    >>> bool(np.isclose(quadrature_elbo(model.log_joint, q), model.exact_elbo(q), rtol=1e-12))
+    True
+    """
+    q = _check_gaussian(q)
+    nodes, weights = _gauss_hermite_nodes(q, num_points)
+    return float(weights @ learning_signal(log_joint, q, nodes))
+
+
+def quadrature_elbo_gradient(
+    log_joint: Callable[[np.ndarray], np.ndarray], q: DiagonalGaussian, *, num_points: int = 40
+) -> np.ndarray:
+    r"""Compute :math:`\nabla_\phi \mathcal L` of any model by Gauss–Hermite quadrature, for a Gaussian :math:`q`.
+
+    The score-function identity integrated deterministically: the reference
+    to check :func:`elbo_gradient` against on a model of your own.
+
+    Parameters
+    ----------
+    log_joint : callable
+        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_k)`,
+        shape ``(num_nodes,)``.
+    q : DiagonalGaussian
+        The variational distribution; ``num_points**q.dim`` must not exceed
+        a million.
+    num_points : int, default 40
+        Nodes per dimension, as in :func:`quadrature_elbo`.
+
+    Returns
+    -------
+    ndarray, shape (q.num_params,)
+        :math:`\nabla_\phi \mathcal L`, in the order of ``q.params`` (means,
+        then log standard deviations).
+
+    Raises
+    ------
+    TypeError
+        If ``q`` is not a :class:`DiagonalGaussian` or ``num_points`` is not
+        an integer.
+    ValueError
+        If ``num_points < 1``, the grid would exceed a million nodes, or
+        ``log_joint`` returns the wrong shape or a non-finite value.
+
+    See Also
+    --------
+    quadrature_elbo : The ELBO by the same rule.
+
+    Notes
+    -----
+    With the nodes :math:`z_k = \mu + \sigma \odot \varepsilon_k` and
+    weights :math:`w_k` of :func:`quadrature_elbo`,
+
+    .. math::
+
+        \nabla_\phi \mathcal L
+            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,\nabla_\phi \ln q_\phi(z)\bigr]
+            \approx \sum_k w_k\,\bigl(\ln p(x, z_k) - \ln q_\phi(z_k)\bigr)\,\nabla_\phi \ln q_\phi(z_k).
+
+    Examples
+    --------
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
+    >>> quadrature_elbo_gradient(model.log_joint, q).round(12)
+    array([ 3., -2.])
+    """
+    q = _check_gaussian(q)
+    nodes, weights = _gauss_hermite_nodes(q, num_points)
+    signal = learning_signal(log_joint, q, nodes)
+    return (weights * signal) @ q.score(nodes)
+
+
+def _trapezoid_log_weights(axis: np.ndarray) -> np.ndarray:
+    widths = np.diff(axis)
+    weights = np.zeros(axis.size)
+    weights[:-1] += widths / 2
+    weights[1:] += widths / 2
+    return np.log(weights)
+
+
+def grid_posterior(
+    log_joint: Callable[[np.ndarray], np.ndarray], axes: Sequence[object]
+) -> tuple[np.ndarray, np.ndarray, float]:
+    r"""Compute the posterior's mean and covariance and the log evidence on a grid.
+
+    The exact answer variational inference approximates, for a model of your
+    own with one to three continuous latent variables: the posterior
+    :math:`p(z \mid x) \propto p(x, z)` is integrated numerically with the
+    trapezoidal rule on the tensor grid spanned by ``axes``.
+
+    Parameters
+    ----------
+    log_joint : callable
+        Maps ``z`` of shape ``(num_points, dim)`` to :math:`\ln p(x, z_k)`,
+        shape ``(num_points,)``.
+    axes : sequence of array_like, one per latent dimension
+        Increasing grid coordinates, at least 3 per axis. The grid must cover
+        the posterior: where it ends, the density must have fallen below
+        :math:`10^{-8}` of its peak. At most ten million points in all.
+
+    Returns
+    -------
+    mean : ndarray, shape (dim,)
+        :math:`\mathbb E[z \mid x]`.
+    covariance : ndarray, shape (dim, dim)
+        :math:`\operatorname{Cov}[z \mid x]`; the posterior standard deviations
+        are the square roots of its diagonal.
+    log_evidence : float
+        :math:`\ln p(x) = \ln \int p(x, z)\,dz`, the largest possible ELBO.
+
+    Raises
+    ------
+    ValueError
+        If an axis is not 1-D, has fewer than 3 points, is not strictly
+        increasing or holds NaN or infinity; if the grid has too many points;
+        if ``log_joint`` returns the wrong shape or NaN (:math:`-\infty` is
+        allowed: zero density); or if the density at the edge of the grid is
+        not negligible.
+    TypeError
+        If an axis is not numeric.
+
+    See Also
+    --------
+    quadrature_elbo : The ELBO of a Gaussian :math:`q`, by quadrature.
+
+    Notes
+    -----
+    With trapezoidal weights :math:`v_k` at the grid points :math:`z_k`,
+
+    .. math::
+
+        \ln p(x) \approx \ln \sum_k v_k\, p(x, z_k),\qquad
+        \mathbb E[z \mid x] \approx \sum_k \pi_k z_k,\qquad
+        \pi_k = \frac{v_k\, p(x, z_k)}{\sum_l v_l\, p(x, z_l)},
+
+    computed in log space so that a log joint of :math:`-1000` does not
+    underflow.
+
+    Examples
+    --------
+    The conjugate model's posterior is known exactly:
+
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> mean, covariance, log_evidence = grid_posterior(model.log_joint, [np.linspace(-6, 8, 1401)])
+    >>> exact = model.posterior()
+    >>> bool(np.isclose(mean[0], exact.mean[0]) and np.isclose(covariance[0, 0], exact.std[0] ** 2))
+    True
+    >>> bool(np.isclose(log_evidence, model.log_evidence()))
+    True
+    """
+    if isinstance(axes, np.ndarray) and axes.ndim == 1:
+        raise ValueError("axes must be a sequence of 1-D arrays, one per latent dimension")
+    axes = [finite_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
+    if not axes:
+        raise ValueError("axes must hold at least one axis")
+    for d, axis in enumerate(axes):
+        if axis.size < 3:
+            raise ValueError(f"axes[{d}] must have at least 3 points, got {axis.size}")
+        if not np.all(np.diff(axis) > 0):
+            raise ValueError(f"axes[{d}] must be strictly increasing")
+    shape = tuple(axis.size for axis in axes)
+    num_points = int(np.prod(shape))
+    if num_points > _MAX_GRID_POINTS:
+        raise ValueError(f"the grid has {num_points} points, more than {_MAX_GRID_POINTS}")
+
+    grids = np.meshgrid(*axes, indexing="ij")
+    points = np.stack([grid.ravel() for grid in grids], axis=1)
+    log_density = np.concatenate(
+        [_log_joint_on(log_joint, points[start : start + _GRID_CHUNK])
+         for start in range(0, num_points, _GRID_CHUNK)]
+    )
+    peak = np.max(log_density)
+    if not np.isfinite(peak):
+        raise ValueError("log_joint is -infinity at every grid point")
+
+    edge = np.zeros(shape, dtype=bool)
+    for d in range(len(axes)):
+        index = [slice(None)] * len(axes)
+        for end in (0, -1):
+            index[d] = end
+            edge[tuple(index)] = True
+    edge_excess = np.max(log_density[edge.ravel()]) - peak
+    if edge_excess > np.log(1e-8):
+        raise ValueError(
+            "the grid does not cover the posterior: at its edge the density is "
+            f"{np.exp(edge_excess):.1e} of its peak; widen the axes"
+        )
+
+    log_volume = np.sum(
+        np.meshgrid(*[_trapezoid_log_weights(axis) for axis in axes], indexing="ij"), axis=0
+    ).ravel()
+    log_mass = log_density + log_volume
+    top = np.max(log_mass)
+    mass = np.exp(log_mass - top)
+    total = mass.sum()
+    probabilities = mass / total
+    mean = probabilities @ points
+    centred = points - mean
+    covariance = (probabilities[:, None] * centred).T @ centred
+    return mean, covariance, float(top + np.log(total))
+
+
+def _log_joint_on(log_joint: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> np.ndarray:
+    """``log_joint(z)``, checked for shape and NaN; :math:`-\\infty` (zero density) is allowed."""
+    values = np.asarray(log_joint(z), dtype=float)
+    if values.shape != (z.shape[0],):
+        raise ValueError(
+            f"log_joint must return one value per point, shape ({z.shape[0]},), got shape {values.shape}"
+        )
+    if np.any(np.isnan(values)) or np.any(values == np.inf):
+        raise ValueError("log_joint returned NaN or +infinity at some grid points")
+    return values

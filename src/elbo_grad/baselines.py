@@ -76,7 +76,7 @@ class MovingAverageBaseline:
 
         c \leftarrow \alpha\, c + (1 - \alpha)\, \frac1n \sum_{i=1}^n \ell_i .
 
-    Subtract :attr:`value` *before* calling :meth:`update` with the signals it
+    Subtract ``value`` *before* calling :meth:`update` with the signals it
     was subtracted from: then :math:`c` does not depend on the current samples
     and the estimator stays unbiased.
 
@@ -99,7 +99,7 @@ class MovingAverageBaseline:
         return f"MovingAverageBaseline(decay={self.decay}, value={self.value:.6g})"
 
     def update(self, signal) -> None:
-        """Fold the mean of a batch of learning signals into :attr:`value`.
+        """Fold the mean of a batch of learning signals into ``value``.
 
         Parameters
         ----------
@@ -110,6 +110,13 @@ class MovingAverageBaseline:
         ------
         ValueError
             If ``signal`` is empty or holds NaN or infinity.
+
+        Examples
+        --------
+        >>> baseline = MovingAverageBaseline(decay=0.9, initial=10.0)
+        >>> baseline.update([0.0, 2.0])
+        >>> round(baseline.value, 6)
+        9.1
         """
         signal = _check_signal(signal)
         self.value = self.decay * self.value + (1.0 - self.decay) * float(signal.mean())
@@ -178,7 +185,7 @@ class VarianceNormalizer:
         return max(1.0, float(np.sqrt(self.variance)))
 
     def normalize(self, centred_signal) -> np.ndarray:
-        """Divide a centred learning signal by :attr:`scale`.
+        """Divide a centred learning signal by ``scale``.
 
         Parameters
         ----------
@@ -194,11 +201,16 @@ class VarianceNormalizer:
         ------
         ValueError
             If ``centred_signal`` is empty or holds NaN or infinity.
+
+        Examples
+        --------
+        >>> VarianceNormalizer(initial_variance=16.0).normalize([2.0, -8.0])
+        array([ 0.5, -2. ])
         """
         return _check_signal(centred_signal) / self.scale
 
     def update(self, centred_signal) -> None:
-        """Fold the mean square of a batch of centred signals into :attr:`variance`.
+        """Fold the mean square of a batch of centred signals into ``variance``.
 
         Parameters
         ----------
@@ -209,6 +221,13 @@ class VarianceNormalizer:
         ------
         ValueError
             If ``centred_signal`` is empty or holds NaN or infinity.
+
+        Examples
+        --------
+        >>> normalizer = VarianceNormalizer(decay=0.5, initial_variance=1.0)
+        >>> normalizer.update([3.0, -3.0])
+        >>> normalizer.variance
+        5.0
         """
         centred_signal = _check_signal(centred_signal)
         mean_square = float(np.mean(centred_signal**2))
@@ -293,15 +312,24 @@ class LinearBaseline:
         Parameters
         ----------
         features : array_like, shape (batch, num_features)
+            One row of input features :math:`x_j` per data point.
 
         Returns
         -------
         ndarray, shape (batch,)
+            The baseline :math:`w^\top x_j + w_0` for every row.
 
         Raises
         ------
         ValueError
             If ``features`` has the wrong shape or is not finite.
+
+        Examples
+        --------
+        >>> baseline = LinearBaseline(num_features=2)
+        >>> baseline.weights = np.array([1.0, -1.0])
+        >>> baseline.predict([[3.0, 1.0], [0.0, 2.0]])
+        array([ 2., -2.])
         """
         return self._check_features(features) @ self.weights + self.bias
 
@@ -311,6 +339,7 @@ class LinearBaseline:
         Parameters
         ----------
         features : array_like, shape (batch, num_features)
+            One row of input features :math:`x_j` per data point.
         signal : array_like, shape (batch,)
             The learning signal observed for each row (average over samples
             first if there are several per input).
@@ -319,6 +348,13 @@ class LinearBaseline:
         ------
         ValueError
             If the shapes do not match or an input is not finite.
+
+        Examples
+        --------
+        >>> baseline = LinearBaseline(num_features=1, learning_rate=0.5)
+        >>> baseline.update([[1.0], [1.0]], [4.0, 4.0])
+        >>> baseline.weights, baseline.bias
+        (array([2.]), 2.0)
         """
         features = self._check_features(features)
         signal = finite_array(signal, "signal", ndim=1)

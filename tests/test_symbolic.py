@@ -144,6 +144,10 @@ def test_integral_that_only_converges_as_a_whole():
 def test_equal():
     a = sp.Symbol("a", real=True)
     assert equal(sp.cosh(a) ** 2 - sp.sinh(a) ** 2, 1)
+    # ln(a²) = 2 ln a only for a > 0: equal must respect the assumptions.
+    assert not equal(sp.log(a**2), 2 * sp.log(a))
+    positive = sp.Symbol("a", positive=True)
+    assert equal(sp.log(positive**2), 2 * sp.log(positive))
     assert not equal(sp.cosh(a), sp.sinh(a))
     assert equal(sp.Matrix([a, 1]), sp.Matrix([a, sp.exp(0)]))
     with pytest.raises(ValueError, match="matrix"):
@@ -178,6 +182,8 @@ def _arguments(**changes):
         ({"log_params": [sp.Symbol("psi", real=True)]}, ValueError, "log_params"),
         ({"support": sp.Range(-sp.oo, sp.oo)}, ValueError, "bounded"),
         ({"support": sp.FiniteSet(0, 1), "scale": 2}, ValueError, "continuous"),
+        ({"scale": 0}, ValueError, "scale"),
+        ({"scale": -sp.exp(sp.Symbol("phi", real=True))}, ValueError, "scale"),
     ],
 )
 def test_bad_arguments_raise(changes, error, message):

@@ -91,7 +91,7 @@ class SymbolicFamily:
         If ``params`` is empty or repeats a symbol, ``variable`` is among the
         parameters, an entry of ``log_params`` is not a parameter, a discrete
         support is infinite in both directions, or ``location``/``scale`` are
-        given for a discrete family.
+        given for a discrete family, or ``scale`` is not positive.
 
     Notes
     -----
@@ -170,6 +170,8 @@ class SymbolicFamily:
         discrete = not isinstance(support, sp.Interval)
         if discrete and (location != 0 or scale != 1):
             raise ValueError("location and scale apply to continuous families only")
+        if sp.sympify(scale).is_positive is False:
+            raise ValueError(f"scale must be positive, got {scale}")
         self.name = str(name)
         self.variable = variable
         self.params = params
@@ -285,7 +287,7 @@ class SymbolicFamily:
         upper = sp.simplify((self.support.sup.subs(to_positive) - location) / scale)
         u = _U_POSITIVE if lower.is_nonnegative else _U_REAL
         integrand = expression.subs(to_positive).subs(self.variable, location + scale * u) * scale
-        integrand = sp.expand(sp.expand_log(sp.powsimp(integrand), force=True))
+        integrand = sp.expand(sp.expand_log(sp.powsimp(integrand)))
         result = _integrate_by_terms(integrand, u, lower, upper)
         return sp.expand(result.subs(back))
 
@@ -355,7 +357,7 @@ def equal(lhs, rhs) -> bool:
         if lhs.shape != rhs.shape:
             raise ValueError(f"equal needs matrices of the same shape, got {lhs.shape} and {rhs.shape}")
         return all(equal(a, b) for a, b in zip(lhs, rhs))
-    difference = sp.expand(sp.expand_log(lhs - rhs, force=True))
+    difference = sp.expand(sp.expand_log(lhs - rhs))
     if difference == 0:
         return True
     # Hyperbolic and trigonometric forms hide cancellations; exponentials expose them.

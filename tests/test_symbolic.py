@@ -13,6 +13,7 @@ from elbo_grad.symbolic import (
     examples,
     exponential,
     gaussian,
+    normal_log_density,
     uniform,
 )
 
@@ -73,6 +74,13 @@ def test_entropies_match_closed_forms():
     q = exponential()
     (eta,) = q.params
     assert equal(-q.expectation(q.log_density), 1 - eta)
+
+
+def test_normal_log_density_is_the_gaussian_family():
+    q = gaussian()
+    mu, log_sigma = q.params
+    assert equal(normal_log_density(q.variable, mu, sp.exp(log_sigma)), q.log_density)
+    assert equal(q.integrate(sp.exp(normal_log_density(q.variable, 2, 3))), 1)
 
 
 def test_gaussian_matches_package_family():

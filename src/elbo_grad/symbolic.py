@@ -36,6 +36,7 @@ __all__ = [
     "examples",
     "exponential",
     "gaussian",
+    "normal_log_density",
     "uniform",
 ]
 
@@ -367,6 +368,37 @@ def equal(lhs, rhs) -> bool:
     return bool(sp.simplify(difference) == 0)
 
 
+def normal_log_density(value, mean, std) -> sp.Expr:
+    r"""The Gaussian log-density :math:`\ln \mathcal N(\text{value}; \text{mean}, \text{std}^2)` as a SymPy expression.
+
+    Parameters
+    ----------
+    value, mean : sympy expression or number
+        The point and the mean.
+    std : sympy expression or number
+        The standard deviation (for example a positive symbol, or
+        ``sp.exp(log_std)``).
+
+    Returns
+    -------
+    sympy expression
+
+    Notes
+    -----
+    .. math::
+
+        \ln \mathcal N(v; m, s^2) = -\tfrac12 \ln 2\pi - \ln s - \frac{(v - m)^2}{2 s^2} .
+
+    Examples
+    --------
+    >>> z, x = sp.symbols("z x", real=True)
+    >>> normal_log_density(x, z, 1)
+    -(x - z)**2/2 - log(2*pi)/2
+    """
+    value, mean, std = sp.sympify(value), sp.sympify(mean), sp.sympify(std)
+    return -sp.log(2 * sp.pi) / 2 - sp.log(std) - (value - mean) ** 2 / (2 * std**2)
+
+
 def gaussian(*, mean: str = "mu", log_std: str = r"\ln\sigma") -> SymbolicFamily:
     r"""The Gaussian :math:`\mathcal N(\mu, \sigma^2)` with :math:`\phi = (\mu, \ln\sigma)`.
 
@@ -600,10 +632,10 @@ def examples() -> list[tuple[SymbolicFamily, sp.Expr]]:
     pairs = []
     q = gaussian()
     z = q.variable
-    pairs.append((q, -sp.log(2 * sp.pi) - z**2 / 2 - (x - z) ** 2 / 2))
+    pairs.append((q, normal_log_density(z, 0, 1) + normal_log_density(x, z, 1)))
     q = exponential()
     z = q.variable
-    pairs.append((q, -z - sp.log(2 * sp.pi) / 2 - (x - z) ** 2 / 2))
+    pairs.append((q, -z + normal_log_density(x, z, 1)))
     q = bernoulli()
     z = q.variable
     a_0, a_1 = sp.symbols("a_0 a_1", real=True)

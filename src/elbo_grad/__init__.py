@@ -15,6 +15,15 @@ from .distributions import Bernoulli, DiagonalGaussian
 from .estimators import elbo_gradient, learning_signal, score_function_gradient
 from .models import ConjugateGaussian
 
+# Discrete latents in practice: a sigmoid belief network trained with NVIL.
+from .belief_network import (
+    NVILHistory,
+    RecognitionNetwork,
+    SigmoidBeliefNetwork,
+    bars_and_stripes,
+    train_nvil,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -29,4 +38,10 @@ __all__ = [
     "leave_one_out_baseline",
     "score_function_gradient",
     "__version__",
+    # Discrete latents in practice: a sigmoid belief network trained with NVIL.
+    "NVILHistory",
+    "RecognitionNetwork",
+    "SigmoidBeliefNetwork",
+    "bars_and_stripes",
+    "train_nvil",
 ]

@@ -101,7 +101,7 @@ def test_bars_and_stripes_of_size_four_has_thirty_images():
     assert set(np.unique(images)) == {0.0, 1.0}
 
 
-@pytest.mark.parametrize(("size", "error"), [(0, ValueError), (2.0, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(("size", "error"), [(0, ValueError), (13, ValueError), (2.0, TypeError), (True, TypeError)])
 def test_bars_and_stripes_rejects_bad_size(size, error):
     with pytest.raises(error, match="size"):
         bars_and_stripes(size)

@@ -128,7 +128,7 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
     TypeError
         If ``size`` is not an integer.
     ValueError
-        If ``size < 1``.
+        If ``size < 1`` or ``size > 12``.
 
     Notes
     -----
@@ -151,9 +151,9 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
            [1, 0, 1, 0]])
     """
     size = check_num_samples(size, "size")
-    subsets = _all_states(size) if size <= MAX_ENUMERATED_HIDDEN else None
-    if subsets is None:
+    if size > MAX_ENUMERATED_HIDDEN:
         raise ValueError(f"size must be at most {MAX_ENUMERATED_HIDDEN}, got {size}")
+    subsets = _all_states(size)
     bars = np.repeat(subsets[:, None, :], size, axis=1)  # x[i, j] = v[j]
     stripes = np.repeat(subsets[:, :, None], size, axis=2)  # x[i, j] = v[i]
     # The stripes with v = 0 (first) and v = 1 (last) are already among the bars.
@@ -222,7 +222,9 @@ class SigmoidBeliefNetwork:
     >>> x = np.array([[1.0, 0.0, 1.0, 0.0]])
     >>> model.log_marginal(x).shape, model.num_params
     ((1,), 14)
-    >>> bool(np.isclose(np.exp(model.log_marginal(_all_states(4))).sum(), 1.0))
+    >>> import itertools
+    >>> every_x = np.array(list(itertools.product([0.0, 1.0], repeat=4)))
+    >>> bool(np.isclose(np.exp(model.log_marginal(every_x)).sum(), 1.0))
     True
     """
 

@@ -51,6 +51,7 @@ from .baselines import (
     VarianceNormalizer,
     leave_one_out_baseline,
 )
+from .distributions import _sigmoid
 
 __all__ = [
     "NVILHistory",
@@ -63,11 +64,6 @@ __all__ = [
 #: The largest number of latent units for which sums over all :math:`2^H`
 #: states are done (4096 states).
 MAX_ENUMERATED_HIDDEN = 12
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """The logistic function, without overflow for large ``|a|``."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 def _log_bernoulli(value: np.ndarray, logits: np.ndarray) -> np.ndarray:

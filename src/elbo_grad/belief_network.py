@@ -282,7 +282,7 @@ class SigmoidBeliefNetwork:
 
     @property
     def num_params(self) -> int:
-        r""":math:`H + DH + D`, the length of :attr:`params`."""
+        r""":math:`H + DH + D`, the length of ``params``."""
         return self.num_hidden * (self.num_visible + 1) + self.num_visible
 
     def with_params(self, params) -> "SigmoidBeliefNetwork":
@@ -295,7 +295,7 @@ class SigmoidBeliefNetwork:
 
     # -- the model, unchecked (used in loops) -----------------------------------------
     def _ascend(self, step: np.ndarray) -> None:
-        """Add a flat step (in the order of :attr:`params`) to the parameters in place."""
+        """Add a flat step (in the order of ``params``) to the parameters in place."""
         H, D = self.num_hidden, self.num_visible
         self.prior_logits += step[:H]
         self.weights += step[H : H + D * H].reshape(D, H)
@@ -368,7 +368,7 @@ class SigmoidBeliefNetwork:
         Returns
         -------
         ndarray, shape (..., N, num_params)
-            In the order of :attr:`params`.
+            In the order of ``params``.
 
         Raises
         ------
@@ -502,7 +502,7 @@ class SigmoidBeliefNetwork:
         Returns
         -------
         grad_theta : ndarray, shape (num_params,)
-            In the order of :attr:`params`.
+            In the order of ``params``.
         grad_phi : ndarray, shape (recognition.num_params,)
             In the order of ``recognition.params``.
 
@@ -617,7 +617,7 @@ class RecognitionNetwork:
 
     # -- unchecked ---------------------------------------------------------------------
     def _ascend(self, step: np.ndarray) -> None:
-        """Add a flat step (in the order of :attr:`params`) to the parameters in place."""
+        """Add a flat step (in the order of ``params``) to the parameters in place."""
         matrix = step.reshape(self.num_hidden, self.num_visible + 1)
         self.weights += matrix[:, :-1]
         self.bias += matrix[:, -1]

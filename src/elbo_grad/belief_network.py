@@ -175,6 +175,9 @@ class SigmoidBeliefNetwork:
 
     Attributes
     ----------
+    prior_logits, weights, visible_bias : ndarray
+        :math:`b`, :math:`W` and :math:`c`, copies of the arguments (the
+        training loop of :func:`train_nvil` updates them in place).
     num_hidden, num_visible : int
         :math:`H` and :math:`D`.
     params : ndarray, shape (num_params,)
@@ -262,11 +265,25 @@ class SigmoidBeliefNetwork:
         Returns
         -------
         SigmoidBeliefNetwork
+            A new network: :math:`b = 0`, :math:`c = 0` and
+            :math:`W_{dh} \sim \mathcal N(0, \text{scale}^2)` independently.
 
         Raises
         ------
-        TypeError, ValueError
-            If a size is not a positive integer or ``scale`` is not positive.
+        TypeError
+            If a size is not an integer, ``scale`` is not a number or ``rng``
+            is not a seed, a generator or ``None``.
+        ValueError
+            If a size is smaller than 1, ``scale`` is not positive and finite,
+            or ``rng`` is a negative seed.
+
+        Examples
+        --------
+        >>> model = SigmoidBeliefNetwork.initialize(num_visible=3, num_hidden=2, rng=0)
+        >>> model
+        SigmoidBeliefNetwork(num_visible=3, num_hidden=2)
+        >>> model.weights.shape, model.prior_logits, model.visible_bias
+        ((3, 2), array([0., 0.]), array([0., 0., 0.]))
         """
         num_visible = check_num_samples(num_visible, "num_visible")
         num_hidden = check_num_samples(num_hidden, "num_hidden")
@@ -278,6 +295,7 @@ class SigmoidBeliefNetwork:
 
     @property
     def params(self) -> np.ndarray:
+        r""":math:`\theta = (b, W, c)` as one new flat array of length ``num_params``, :math:`W` row-major."""
         return np.concatenate([self.prior_logits, self.weights.ravel(), self.visible_bias])
 
     @property
@@ -286,7 +304,37 @@ class SigmoidBeliefNetwork:
         return self.num_hidden * (self.num_visible + 1) + self.num_visible
 
     def with_params(self, params) -> "SigmoidBeliefNetwork":
-        """A network of the same shape with the flat parameter vector ``params``."""
+        r"""A network of the same shape with the flat parameter vector ``params``.
+
+        Parameters
+        ----------
+        params : array_like, shape (num_params,)
+            :math:`\theta` in the order of ``params``: :math:`b`, then
+            :math:`W` (row-major), then :math:`c`.
+
+        Returns
+        -------
+        SigmoidBeliefNetwork
+            A new network; this one is not changed.
+
+        Raises
+        ------
+        TypeError
+            If ``params`` is not numeric.
+        ValueError
+            If ``params`` is not 1-D, holds NaN or infinity, or does not have
+            length ``num_params``.
+
+        Examples
+        --------
+        >>> model = SigmoidBeliefNetwork.initialize(num_visible=2, num_hidden=1, rng=0)
+        >>> new = model.with_params(np.arange(5.0))
+        >>> new.prior_logits, new.weights, new.visible_bias
+        (array([0.]), array([[1.],
+               [2.]]), array([3., 4.]))
+        >>> bool(np.array_equal(new.params, np.arange(5.0)))
+        True
+        """
         params = finite_array(params, "params", ndim=1)
         if params.size != self.num_params:
             raise ValueError(f"params must have length {self.num_params}, got {params.size}")
@@ -348,11 +396,26 @@ class SigmoidBeliefNetwork:
         Returns
         -------
         ndarray, shape (..., N)
+            :math:`\ln p_\theta(z) + \ln p_\theta(x_n \mid z)`, in nats.
 
         Raises
         ------
+        TypeError
+            If an input is not numeric.
         ValueError
             If an input is not binary or the shapes do not fit.
+
+        Examples
+        --------
+        With every parameter zero, each of the :math:`H + D` units is a fair
+        coin:
+
+        >>> model = SigmoidBeliefNetwork(prior_logits=[0.0], weights=[[0.0], [0.0]],
+        ...                              visible_bias=[0.0, 0.0])
+        >>> bool(np.isclose(model.log_joint([[1.0, 0.0]], [[1.0]])[0], 3 * np.log(0.5)))
+        True
+        >>> model.log_joint([[1.0, 0.0]], np.ones((5, 1, 1))).shape
+        (5, 1)
         """
         x, z = self._check(x, z)
         return self._log_joint(x, z)
@@ -363,17 +426,32 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, num_visible)
+            Binary data.
         z : array_like, shape (..., N, num_hidden)
+            Binary latent states (leading axes broadcast).
 
         Returns
         -------
         ndarray, shape (..., N, num_params)
-            In the order of ``params``.
+            In the order of ``params``: :math:`z - \sigma(b)`, then
+            :math:`(x - \sigma(a)) z^\top` row-major, then :math:`x - \sigma(a)`,
+            with :math:`a = Wz + c`.
 
         Raises
         ------
+        TypeError
+            If an input is not numeric.
         ValueError
             If an input is not binary or the shapes do not fit.
+
+        Examples
+        --------
+        With every parameter zero, :math:`\sigma(b) = \sigma(a) = 1/2`:
+
+        >>> model = SigmoidBeliefNetwork(prior_logits=[0.0], weights=[[0.0], [0.0]],
+        ...                              visible_bias=[0.0, 0.0])
+        >>> model.grad_log_joint([[1.0, 0.0]], [[1.0]])
+        array([[ 0.5,  0.5, -0.5,  0.5, -0.5]])
         """
         x, z = self._check(x, z)
         shape = np.broadcast_shapes(x.shape[:-1], z.shape[:-1])
@@ -390,15 +468,29 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, num_visible)
+            Binary data.
 
         Returns
         -------
         ndarray, shape (N,)
+            :math:`\ln p_\theta(x_n)`, in nats.
 
         Raises
         ------
+        TypeError
+            If ``x`` is not numeric.
         ValueError
             If ``x`` is not binary of the right shape, or ``num_hidden > 12``.
+
+        Examples
+        --------
+        With every parameter zero each of the :math:`2^D` images has
+        probability :math:`2^{-D}`:
+
+        >>> model = SigmoidBeliefNetwork(prior_logits=[0.0], weights=[[0.0], [0.0]],
+        ...                              visible_bias=[0.0, 0.0])
+        >>> np.round(model.log_marginal([[0.0, 1.0], [1.0, 1.0]]), 4)
+        array([-1.3863, -1.3863])
 
         Notes
         -----
@@ -415,10 +507,38 @@ class SigmoidBeliefNetwork:
     def sample(self, num_samples: int, *, rng=None):
         r"""Draw :math:`(x, z)` from the model: :math:`z \sim p_\theta(z)`, then :math:`x \sim p_\theta(x \mid z)`.
 
+        Parameters
+        ----------
+        num_samples : int
+            The number of independent pairs to draw.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness.
+
         Returns
         -------
         x : ndarray, shape (num_samples, num_visible)
+            The visible units, as floats 0.0 and 1.0.
         z : ndarray, shape (num_samples, num_hidden)
+            The latent units that generated each row of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``num_samples`` is not an integer or ``rng`` is not a seed, a
+            generator or ``None``.
+        ValueError
+            If ``num_samples < 1`` or ``rng`` is a negative seed.
+
+        Examples
+        --------
+        >>> model = SigmoidBeliefNetwork(prior_logits=[2.0], weights=[[3.0], [-3.0]],
+        ...                              visible_bias=[0.0, 0.0])
+        >>> x, z = model.sample(10000, rng=0)
+        >>> x.shape, z.shape
+        ((10000, 2), (10000, 1))
+        >>> p = 1 / (1 + np.exp(-2.0))  # the prior probability of z = 1
+        >>> bool(abs(z.mean() - p) < 4 * np.sqrt(p * (1 - p) / 10000))
+        True
         """
         num_samples = check_num_samples(num_samples)
         rng = as_generator(rng)
@@ -443,20 +563,42 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, num_visible)
+            Binary data.
         z : array_like, shape (..., N, num_hidden)
+            Binary latent states (leading axes broadcast), usually drawn from
+            ``recognition``.
         recognition : RecognitionNetwork
             :math:`q_\phi(z \mid x)`.
 
         Returns
         -------
         ndarray, shape (..., N)
+            :math:`\ell(x_n, z)`, in nats. Its mean under
+            :math:`q_\phi(z \mid x_n)` is the ELBO of :math:`x_n`.
 
         Raises
         ------
         TypeError
-            If ``recognition`` is not a :class:`RecognitionNetwork`.
+            If ``recognition`` is not a :class:`RecognitionNetwork` or an input
+            is not numeric.
         ValueError
-            If the shapes do not fit or an input is not binary.
+            If the shapes do not fit, an input is not binary, or ``recognition``
+            has a different number of visible or latent units.
+
+        Examples
+        --------
+        The average signal over samples of :math:`q_\phi` estimates the exact
+        ELBO:
+
+        >>> model = SigmoidBeliefNetwork.initialize(num_visible=3, num_hidden=2, rng=0)
+        >>> recognition = RecognitionNetwork.initialize(num_visible=3, num_hidden=2, rng=1)
+        >>> x = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+        >>> signal = model.learning_signal(x, recognition.sample(x, 4000, rng=2), recognition)
+        >>> signal.shape
+        (4000, 2)
+        >>> se = signal.std(axis=0, ddof=1) / np.sqrt(4000)
+        >>> bool(np.all(abs(signal.mean(axis=0) - model.exact_elbo(x, recognition)) < 4 * se))
+        True
         """
         recognition = self._check_recognition(recognition)
         x, z = self._check(x, z)
@@ -475,16 +617,43 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, num_visible)
+            Binary data.
         recognition : RecognitionNetwork
+            :math:`q_\phi(z \mid x)`.
 
         Returns
         -------
         ndarray, shape (N,)
+            :math:`\mathcal L(x_n) = \mathbb E_{q_\phi}[\ell(x_n, z)]`, in nats.
 
         Raises
         ------
         TypeError, ValueError
             As :meth:`learning_signal`; ``ValueError`` also if ``num_hidden > 12``.
+
+        Notes
+        -----
+        .. math::
+
+            \ln p_\theta(x) - \mathcal L(x)
+            = \mathrm{KL}\bigl(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x)\bigr) \ge 0,
+
+        with equality exactly when :math:`q_\phi(z \mid x)` is the posterior.
+
+        Examples
+        --------
+        With :math:`W = 0` the posterior is the prior, which ``exact`` below
+        matches; any other :math:`q_\phi` gives a strictly lower bound:
+
+        >>> model = SigmoidBeliefNetwork(prior_logits=[1.0, -1.0], weights=np.zeros((3, 2)),
+        ...                              visible_bias=[0.5, 0.0, -0.5])
+        >>> x = np.array([[1.0, 0.0, 1.0]])
+        >>> exact = RecognitionNetwork(weights=np.zeros((2, 3)), bias=[1.0, -1.0])
+        >>> bool(np.isclose(model.exact_elbo(x, exact)[0], model.log_marginal(x)[0]))
+        True
+        >>> other = RecognitionNetwork(weights=np.zeros((2, 3)), bias=[0.0, 0.0])
+        >>> bool(model.exact_elbo(x, other)[0] < model.log_marginal(x)[0])
+        True
         """
         recognition = self._check_recognition(recognition)
         x = self._check(x)
@@ -497,7 +666,9 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, num_visible)
+            Binary data.
         recognition : RecognitionNetwork
+            :math:`q_\phi(z \mid x)`.
 
         Returns
         -------
@@ -521,6 +692,25 @@ class SigmoidBeliefNetwork:
 
         The second is the score-function identity with the expectation done
         exactly; the term :math:`-\sum_z q_\phi \nabla_\phi \ln q_\phi` is zero.
+
+        Examples
+        --------
+        A step of length :math:`\varepsilon` along ``grad_phi`` changes the
+        exact ELBO by :math:`\varepsilon \lVert \nabla_\phi \mathcal L \rVert^2`
+        to first order:
+
+        >>> model = SigmoidBeliefNetwork.initialize(num_visible=4, num_hidden=2, rng=0)
+        >>> recognition = RecognitionNetwork.initialize(num_visible=4, num_hidden=2, rng=1)
+        >>> x = bars_and_stripes(2)
+        >>> grad_theta, grad_phi = model.exact_elbo_gradient(x, recognition)
+        >>> grad_theta.shape, grad_phi.shape
+        ((14,), (10,))
+        >>> def mean_elbo(phi):
+        ...     return model.exact_elbo(x, recognition.with_params(phi)).mean()
+        >>> step = 1e-4 * grad_phi
+        >>> slope = (mean_elbo(recognition.params + step) - mean_elbo(recognition.params - step)) / 2e-4
+        >>> bool(np.isclose(slope, grad_phi @ grad_phi, rtol=1e-6))
+        True
         """
         recognition = self._check_recognition(recognition)
         x = self._check(x)
@@ -543,7 +733,11 @@ class RecognitionNetwork:
 
     Attributes
     ----------
+    weights, bias : ndarray
+        :math:`U` and :math:`d`, copies of the arguments (the training loop
+        of :func:`train_nvil` updates them in place).
     num_hidden, num_visible : int
+        :math:`H` and :math:`D`.
     params : ndarray, shape (num_hidden * (num_visible + 1),)
         :math:`\phi` as one flat vector: the matrix :math:`[U, d]` of shape
         ``(num_hidden, num_visible + 1)``, row-major.
@@ -591,7 +785,37 @@ class RecognitionNetwork:
     def initialize(cls, num_visible: int, num_hidden: int, *, scale: float = 0.1, rng=None):
         r"""A network with zero bias and weights drawn from :math:`\mathcal N(0, \text{scale}^2)`.
 
-        Parameters and errors as :meth:`SigmoidBeliefNetwork.initialize`.
+        Parameters
+        ----------
+        num_visible, num_hidden : int
+            :math:`D \ge 1` and :math:`H \ge 1`.
+        scale : float, default 0.1
+            The standard deviation of the initial weights (positive).
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness.
+
+        Returns
+        -------
+        RecognitionNetwork
+            A new network: :math:`d = 0` and
+            :math:`U_{hd} \sim \mathcal N(0, \text{scale}^2)` independently.
+
+        Raises
+        ------
+        TypeError
+            If a size is not an integer, ``scale`` is not a number or ``rng``
+            is not a seed, a generator or ``None``.
+        ValueError
+            If a size is smaller than 1, ``scale`` is not positive and finite,
+            or ``rng`` is a negative seed.
+
+        Examples
+        --------
+        >>> recognition = RecognitionNetwork.initialize(num_visible=3, num_hidden=2, rng=0)
+        >>> recognition
+        RecognitionNetwork(num_visible=3, num_hidden=2)
+        >>> recognition.weights.shape, recognition.bias
+        ((2, 3), array([0., 0.]))
         """
         num_visible = check_num_samples(num_visible, "num_visible")
         num_hidden = check_num_samples(num_hidden, "num_hidden")
@@ -601,14 +825,43 @@ class RecognitionNetwork:
 
     @property
     def params(self) -> np.ndarray:
+        r""":math:`\phi` as one new flat array: the matrix :math:`[U, d]` of shape ``(num_hidden, num_visible + 1)``, row-major."""
         return np.concatenate([self.weights, self.bias[:, None]], axis=1).ravel()
 
     @property
     def num_params(self) -> int:
+        r""":math:`H (D + 1)`, the length of ``params``."""
         return self.num_hidden * (self.num_visible + 1)
 
     def with_params(self, params) -> "RecognitionNetwork":
-        """A network of the same shape with the flat parameter vector ``params``."""
+        r"""A network of the same shape with the flat parameter vector ``params``.
+
+        Parameters
+        ----------
+        params : array_like, shape (num_params,)
+            :math:`\phi` in the order of ``params``: the rows of
+            :math:`[U, d]`, one latent unit after the other.
+
+        Returns
+        -------
+        RecognitionNetwork
+            A new network; this one is not changed.
+
+        Raises
+        ------
+        TypeError
+            If ``params`` is not numeric.
+        ValueError
+            If ``params`` is not 1-D, holds NaN or infinity, or does not have
+            length ``num_params``.
+
+        Examples
+        --------
+        >>> recognition = RecognitionNetwork.initialize(num_visible=2, num_hidden=1, rng=0)
+        >>> new = recognition.with_params([1.0, 2.0, 3.0])
+        >>> new.weights, new.bias
+        (array([[1., 2.]]), array([3.]))
+        """
         params = finite_array(params, "params", ndim=1)
         if params.size != self.num_params:
             raise ValueError(f"params must have length {self.num_params}, got {params.size}")
@@ -654,11 +907,53 @@ class RecognitionNetwork:
         return x, z
 
     def probs(self, x) -> np.ndarray:
-        r""":math:`\pi = \sigma(Ux + d)` for every data point, shape ``(N, num_hidden)``."""
+        r""":math:`\pi = \sigma(Ux + d)` for every data point, shape ``(N, num_hidden)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, num_visible)
+            Binary data.
+
+        Returns
+        -------
+        ndarray, shape (N, num_hidden)
+            :math:`\pi_{nh} = q_\phi(z_h = 1 \mid x_n)`.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not numeric.
+        ValueError
+            If ``x`` is not binary of shape ``(N, num_visible)``.
+
+        Examples
+        --------
+        >>> recognition = RecognitionNetwork(weights=[[1.0, -1.0]], bias=[0.0])
+        >>> np.round(recognition.probs([[1.0, 0.0], [0.0, 1.0]]), 4)
+        array([[0.7311],
+               [0.2689]])
+        """
         return _sigmoid(self._logits(self._check(x)))
 
     def entropy(self, x) -> np.ndarray:
         r"""The entropy of :math:`q_\phi(z \mid x_n)` for every data point, in nats; shape ``(N,)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, num_visible)
+            Binary data.
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            :math:`\mathbb H[q_\phi(z \mid x_n)]`, in nats.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not numeric.
+        ValueError
+            If ``x`` is not binary of shape ``(N, num_visible)``.
 
         Notes
         -----
@@ -676,25 +971,118 @@ class RecognitionNetwork:
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=-1)
 
     def sample(self, x, num_samples: int, *, rng=None) -> np.ndarray:
-        """Draw ``num_samples`` latent vectors for every data point; shape ``(num_samples, N, num_hidden)``.
+        r"""Draw ``num_samples`` latent vectors for every data point; shape ``(num_samples, N, num_hidden)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, num_visible)
+            Binary data.
+        num_samples : int
+            :math:`S`, independent samples per data point.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, N, num_hidden)
+            :math:`z_{sn} \sim q_\phi(z \mid x_n)`, as floats 0.0 and 1.0.
 
         Raises
         ------
         TypeError, ValueError
-            If ``num_samples`` is not a positive integer or ``x`` is not binary
-            of shape ``(N, num_visible)``.
+            If ``num_samples`` is not a positive integer, ``x`` is not binary
+            of shape ``(N, num_visible)`` or ``rng`` is not a non-negative
+            seed, a generator or ``None``.
+
+        Examples
+        --------
+        >>> recognition = RecognitionNetwork(weights=[[2.0, 0.0]], bias=[-1.0])
+        >>> x = np.array([[1.0, 0.0], [0.0, 0.0]])
+        >>> z = recognition.sample(x, 10000, rng=0)
+        >>> z.shape
+        (10000, 2, 1)
+        >>> p = recognition.probs(x)
+        >>> bool(np.all(abs(z.mean(axis=0) - p) < 4 * np.sqrt(p * (1 - p) / 10000)))
+        True
         """
         x = self._check(x)
         num_samples = check_num_samples(num_samples)
         return self._sample(x, (num_samples,), as_generator(rng))
 
     def log_prob(self, x, z) -> np.ndarray:
-        r""":math:`\ln q_\phi(z \mid x_n)` for every sample and data point; shape ``(..., N)``."""
+        r""":math:`\ln q_\phi(z \mid x_n)` for every sample and data point; shape ``(..., N)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, num_visible)
+            Binary data.
+        z : array_like, shape (..., N, num_hidden)
+            Binary latent states (leading axes broadcast).
+
+        Returns
+        -------
+        ndarray, shape (..., N)
+            :math:`\sum_h \ln \mathrm{Bern}(z_h; \pi_{nh})`, in nats.
+
+        Raises
+        ------
+        TypeError
+            If an input is not numeric.
+        ValueError
+            If an input is not binary or the shapes do not fit.
+
+        Examples
+        --------
+        Summed over the :math:`2^H` latent states, :math:`q_\phi` is 1:
+
+        >>> recognition = RecognitionNetwork.initialize(num_visible=3, num_hidden=2, rng=0)
+        >>> x = np.array([[1.0, 0.0, 1.0]])
+        >>> states = np.array([[[0.0, 0.0]], [[1.0, 0.0]], [[0.0, 1.0]], [[1.0, 1.0]]])
+        >>> recognition.log_prob(x, states).shape
+        (4, 1)
+        >>> bool(np.isclose(np.exp(recognition.log_prob(x, states)).sum(), 1.0))
+        True
+        """
         x, z = self._check(x, z)
         return self._log_prob(x, z)
 
     def score(self, x, z) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z \mid x_n) = (z - \pi_n) \otimes [x_n, 1]`; shape ``(..., N, num_params)``."""
+        r""":math:`\nabla_\phi \ln q_\phi(z \mid x_n) = (z - \pi_n) \otimes [x_n, 1]`; shape ``(..., N, num_params)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, num_visible)
+            Binary data.
+        z : array_like, shape (..., N, num_hidden)
+            Binary latent states (leading axes broadcast).
+
+        Returns
+        -------
+        ndarray, shape (..., N, num_params)
+            The score, in the order of ``params``.
+
+        Raises
+        ------
+        TypeError
+            If an input is not numeric.
+        ValueError
+            If an input is not binary or the shapes do not fit.
+
+        Examples
+        --------
+        The score has mean zero under :math:`q_\phi`, which is what makes a
+        baseline free of bias:
+
+        >>> recognition = RecognitionNetwork.initialize(num_visible=3, num_hidden=2, rng=0)
+        >>> x = np.array([[1.0, 0.0, 1.0]])
+        >>> states = np.array([[[0.0, 0.0]], [[1.0, 0.0]], [[0.0, 1.0]], [[1.0, 1.0]]])
+        >>> score = recognition.score(x, states)
+        >>> score.shape
+        (4, 1, 8)
+        >>> q = np.exp(recognition.log_prob(x, states))
+        >>> bool(np.allclose(np.sum(q[..., None] * score, axis=0), 0.0))
+        True
+        """
         x, z = self._check(x, z)
         centred = z - _sigmoid(self._logits(x))
         shape = centred.shape[:-1]
@@ -706,7 +1094,10 @@ class RecognitionNetwork:
 class NVILHistory:
     r"""What :func:`train_nvil` measured.
 
-    Attributes
+    A plain record: :func:`train_nvil` fills it in and returns it. Each
+    parameter is stored, as given, in the attribute of the same name.
+
+    Parameters
     ----------
     model : SigmoidBeliefNetwork
         The trained generative model.
@@ -736,6 +1127,58 @@ class NVILHistory:
         The number the centred signal was divided by (1 without variance normalisation).
     signal_evaluations_per_step : int
         ``batch_size * num_samples``: learning signals computed per step.
+
+    Attributes
+    ----------
+    model, recognition : SigmoidBeliefNetwork, RecognitionNetwork
+        The trained networks.
+    steps, log_likelihood, elbo : ndarray, shape (num_evaluations,)
+        The exact evaluations during training.
+    elbo_estimate, normalizer_scale : ndarray, shape (num_steps,)
+        One entry per training step.
+    variance_steps, gradient_variance, gradient_norm_squared : ndarray, shape (num_variance_checks,)
+        The gradient-variance measurements.
+    signal_evaluations_per_step : int
+        The cost of one step in learning signals.
+
+    Raises
+    ------
+    TypeError
+        If a field is missing or an unknown one is given (the dataclass
+        constructor checks nothing else: the values come from
+        :func:`train_nvil`).
+
+    Notes
+    -----
+    The two exact curves differ by a Kullback-Leibler divergence, so
+    ``elbo <= log_likelihood`` at every evaluation:
+
+    .. math::
+
+        \frac1N \sum_n \ln p_\theta(x_n) - \frac1N \sum_n \mathcal L(x_n)
+        = \frac1N \sum_n \mathrm{KL}\bigl(q_\phi(z \mid x_n) \,\|\, p_\theta(z \mid x_n)\bigr) \ge 0.
+
+    The centred estimate :math:`\hat g` is unbiased (the baselines do not
+    depend on the sample they centre), so its mean squared length splits into
+    signal and noise,
+
+    .. math::
+
+        \mathbb E \lVert \hat g \rVert^2
+        = \lVert \nabla_\phi \mathcal L \rVert^2 + \sum_j \mathrm{Var}[\hat g_j],
+
+    and ``gradient_variance / gradient_norm_squared`` is the noise-to-signal
+    ratio of one step.
+
+    Examples
+    --------
+    >>> history = train_nvil(bars_and_stripes(2), 2, num_steps=4, batch_size=3,
+    ...                      learning_rate=0.1, num_samples=2, leave_one_out=True,
+    ...                      eval_every=2, variance_repeats=5, rng=0)
+    >>> history.steps, history.variance_steps, history.signal_evaluations_per_step
+    (array([0, 2, 4]), array([0, 2, 4]), 6)
+    >>> bool(np.all(history.elbo <= history.log_likelihood))
+    True
     """
 
     model: SigmoidBeliefNetwork
@@ -884,6 +1327,9 @@ def train_nvil(
     Returns
     -------
     NVILHistory
+        The trained networks (new objects; ``model`` and ``recognition`` are
+        not changed), the exact log-likelihood and ELBO along the way, the
+        training estimates and the measured gradient variance.
 
     Raises
     ------
@@ -894,6 +1340,26 @@ def train_nvil(
         data points, a rate is not positive, ``leave_one_out`` is set with
         ``num_samples < 2`` or together with ``centering``/``input_baseline``,
         or ``num_hidden > 12``.
+
+    Notes
+    -----
+    The update in :math:`\phi` follows the ELBO's gradient in expectation
+    (up to the positive scale :math:`s_v`) because a baseline that does not
+    depend on the sample leaves the score-function estimator unbiased:
+
+    .. math::
+
+        \mathbb E_{q_\phi}\bigl[(\ell(x, z) - b)\,\nabla_\phi \ln q_\phi(z \mid x)\bigr]
+        = \nabla_\phi \mathcal L(x) - b\,\nabla_\phi \sum_z q_\phi(z \mid x)
+        = \nabla_\phi \mathcal L(x),
+
+    since :math:`\sum_z q_\phi(z \mid x) = 1` for every :math:`\phi`. The
+    running mean and the input-dependent baseline use only earlier steps; the
+    leave-one-out baseline of sample :math:`s` uses only the other samples,
+    which are independent of :math:`z_s`. The update in :math:`\theta` needs
+    no such remedy: :math:`\nabla_\theta \mathcal L(x) =
+    \mathbb E_{q_\phi}[\nabla_\theta \ln p_\theta(x, z)]`, since
+    :math:`q_\phi` does not depend on :math:`\theta`.
 
     Examples
     --------

@@ -110,6 +110,31 @@ class ConjugateGaussian:
         )
         return log_prior + log_likelihood
 
+    def grad_log_joint(self, z) -> np.ndarray:
+        r""":math:`\nabla_z \ln p(x, z_i) = -z_i/\sigma_0^2 + \sum_j (x_j - z_i)/\sigma^2` for every row of ``z``.
+
+        What the pathwise estimator needs
+        (:func:`~elbo_grad.pathwise_elbo_gradient`).
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, 1)
+
+        Returns
+        -------
+        ndarray, shape (num_samples, 1)
+
+        Examples
+        --------
+        >>> ConjugateGaussian(x=[1.0, 2.0]).grad_log_joint(np.array([[0.0], [1.0]]))
+        array([[3.],
+               [0.]])
+        """
+        z = finite_array(z, "z", ndim=2)
+        if z.shape[1] != 1:
+            raise ValueError(f"z must have shape (num_samples, 1), got {z.shape}")
+        return -z / self.prior_std**2 + (np.sum(self.x) - self.num_observations * z) / self.noise_std**2
+
     def _check_q(self, q) -> DiagonalGaussian:
         if not isinstance(q, DiagonalGaussian) or q.dim != 1:
             raise TypeError(

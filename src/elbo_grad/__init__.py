@@ -20,6 +20,7 @@ from .models import ConjugateGaussian
 from . import exact
 from .baselines import leave_one_out_optimal_baseline, optimal_baseline
 from .distributions import Categorical
+from .models import BoltzmannChain
 from .estimators import (
     local_elbo_gradient,
     local_learning_signal,
@@ -57,6 +58,7 @@ __all__ = [
     "score_function_gradient",
     "__version__",
     # The estimator in full.
+    "BoltzmannChain",
     "Categorical",
     "enumerate_support",
     "exact",

@@ -153,18 +153,16 @@ def _centred_signal(signal: np.ndarray, score: np.ndarray, baseline) -> np.ndarr
     if signal.ndim == 1:
         signal = signal[:, None]
     if baseline is None:
-        centred = signal
-    elif isinstance(baseline, MovingAverageBaseline):
-        centred = signal - baseline.value
-    elif baseline == "leave-one-out":
-        centred = signal - leave_one_out_baseline(signal)
-    elif baseline == "optimal":
-        centred = signal - optimal_baseline(signal, score)
-    elif baseline == "optimal-leave-one-out":
-        centred = signal - leave_one_out_optimal_baseline(signal, score)
-    else:
-        centred = signal - baseline
-    return centred
+        return signal
+    if isinstance(baseline, MovingAverageBaseline):
+        return signal - baseline.value
+    if isinstance(baseline, str):
+        if baseline == "leave-one-out":
+            return signal - leave_one_out_baseline(signal)
+        if baseline == "optimal":
+            return signal - optimal_baseline(signal, score)
+        return signal - leave_one_out_optimal_baseline(signal, score)  # "optimal-leave-one-out"
+    return signal - baseline  # a constant, or one constant per parameter
 
 
 def _centred_terms(signal: np.ndarray, score: np.ndarray, baseline) -> np.ndarray:

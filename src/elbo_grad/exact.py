@@ -276,9 +276,24 @@ def exact_optimal_baseline(f: SampleFunction, q: Family, *, num_points: int = 20
     mean :math:`\mathbb E_q[f]` unless :math:`f` and :math:`s_k^2` are
     uncorrelated.
 
+    Parameters
+    ----------
+    f : callable
+        Maps ``z`` of shape ``(num_nodes, q.dim)`` to the learning signal,
+        shape ``(num_nodes,)``, or to one signal per parameter, shape
+        ``(num_nodes, q.num_params)`` (for local learning signals:
+        ``lambda z: local_learning_signal(local_log_joint, q, z)[:, q.param_dims]``).
+    q : DiagonalGaussian, Bernoulli or Categorical
+    num_points : int, default 20, keyword-only
+
     Returns
     -------
     ndarray, shape (q.num_params,)
+
+    Raises
+    ------
+    ValueError
+        If ``f`` returns the wrong shape or a non-finite value.
 
     Examples
     --------
@@ -288,7 +303,13 @@ def exact_optimal_baseline(f: SampleFunction, q: Family, *, num_points: int = 20
     array([3., 5.])
     """
 
-    weighted = exact_expectation(lambda z: _evaluate(f, z, "f")[:, None] * q.score(z) ** 2, q, num_points=num_points)
+    def signal(z: np.ndarray) -> np.ndarray:
+        values = np.asarray(f(z), dtype=float)
+        if values.shape == (z.shape[0], q.num_params):
+            return values
+        return _evaluate(f, z, "f")[:, None]
+
+    weighted = exact_expectation(lambda z: signal(z) * q.score(z) ** 2, q, num_points=num_points)
     plain = exact_expectation(lambda z: q.score(z) ** 2, q, num_points=num_points)
     return weighted / plain
 

@@ -158,7 +158,7 @@ class DiagonalGaussian(_Family):
         """
         return np.tile(np.arange(self.dim), 2)
 
-    def _fields(self):
+    def _fields(self) -> dict[str, np.ndarray]:
         return {"mean": self.mean, "log_std": self.log_std}
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
@@ -415,7 +415,7 @@ class Bernoulli(_Family):
         """The latent dimension each parameter belongs to: ``[0, 1, ..., dim-1]``."""
         return np.arange(self.dim)
 
-    def _fields(self):
+    def _fields(self) -> dict[str, np.ndarray]:
         return {"logits": self.logits}
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
@@ -571,7 +571,7 @@ class Categorical(_Family):
         """The latent dimension each parameter belongs to: each of ``0..dim-1`` repeated ``num_categories`` times."""
         return np.repeat(np.arange(self.dim), self.num_categories)
 
-    def _fields(self):
+    def _fields(self) -> dict[str, np.ndarray]:
         return {"logits": self.logits}
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:

@@ -61,6 +61,9 @@ SampleFunction = Callable[[np.ndarray], np.ndarray]
 #: What the ``baseline`` argument of the score-function estimators accepts.
 Baseline = Union[None, float, ArrayLike, str, MovingAverageBaseline]
 
+#: A baseline after :func:`_check_baseline`.
+CheckedBaseline = Union[None, float, np.ndarray, str, MovingAverageBaseline]
+
 #: The baselines computed from the batch itself, and the fewest samples each needs.
 SAMPLE_BASELINES = {"leave-one-out": 2, "optimal": 2, "optimal-leave-one-out": 3}
 
@@ -111,7 +114,9 @@ def _evaluate_per_dimension(function: Callable, z: np.ndarray, name: str) -> np.
     return values
 
 
-def _check_baseline(baseline: Baseline, num_params: int, num_samples: int):
+def _check_baseline(
+    baseline: Baseline, num_params: int, num_samples: int
+) -> CheckedBaseline:
     """Validate ``baseline`` before any sample is drawn.
 
     Returns ``None``, a float, an array of shape ``(num_params,)``, one of the
@@ -143,7 +148,7 @@ def _check_baseline(baseline: Baseline, num_params: int, num_samples: int):
     return value
 
 
-def _centred_signal(signal: np.ndarray, score: np.ndarray, baseline) -> np.ndarray:
+def _centred_signal(signal: np.ndarray, score: np.ndarray, baseline: CheckedBaseline) -> np.ndarray:
     r"""The centred signal :math:`\ell_{ik} - b_{ik}` for a checked baseline.
 
     ``signal`` is ``(num_samples,)`` (one learning signal shared by every
@@ -165,18 +170,18 @@ def _centred_signal(signal: np.ndarray, score: np.ndarray, baseline) -> np.ndarr
     return signal - baseline  # a constant, or one constant per parameter
 
 
-def _centred_terms(signal: np.ndarray, score: np.ndarray, baseline) -> np.ndarray:
+def _centred_terms(signal: np.ndarray, score: np.ndarray, baseline: CheckedBaseline) -> np.ndarray:
     r"""The terms :math:`(\ell_{ik} - b_{ik})\, s_{ik}` for a checked baseline."""
     return _centred_signal(signal, score, baseline) * score
 
 
-def _average(terms: np.ndarray, return_terms: bool):
+def _average(terms: np.ndarray, return_terms: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     gradient = terms.mean(axis=0)
     return (gradient, terms) if return_terms else gradient
 
 
 def _score_function_average(
-    signal: np.ndarray, score: np.ndarray, baseline, return_terms: bool
+    signal: np.ndarray, score: np.ndarray, baseline: CheckedBaseline, return_terms: bool
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""The score-function estimate :math:`\frac1n \sum_i (\ell_{ik} - b_{ik})\, s_{ik}`, and the terms if asked."""
     if return_terms:
@@ -636,7 +641,7 @@ def local_elbo_gradient(
 # --- The pathwise (reparameterisation) estimator -------------------------------
 
 
-def _check_reparameterizable(q) -> DiagonalGaussian:
+def _check_reparameterizable(q: object) -> DiagonalGaussian:
     if not isinstance(q, DiagonalGaussian):
         raise TypeError(
             "q must be a DiagonalGaussian: the pathwise estimator needs a family "

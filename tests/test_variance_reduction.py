@@ -7,8 +7,11 @@ from elbo_grad import (
     Bernoulli,
     BoltzmannChain,
     Categorical,
+    ConjugateGaussian,
     DiagonalGaussian,
+    LinearBaseline,
     MovingAverageBaseline,
+    VarianceNormalizer,
     elbo_gradient,
     learning_signal,
     leave_one_out_baseline,
@@ -254,3 +257,46 @@ def test_local_function_with_wrong_shape_raises(chain_q):
         local_score_function_gradient(lambda z: z[:, 0], chain_q, 10, rng=0)
     with pytest.raises(ValueError, match="local_log_joint"):
         local_elbo_gradient(lambda z: z[:, :2], chain_q, 10, rng=0)
+
+
+# --- NVIL's normaliser and input-dependent baseline ----------------------------
+
+
+def test_variance_normalisation_shrinks_the_mean_by_the_expected_scale(conjugate_model, q):
+    """The divisor is fixed before the samples are drawn: E[estimate] = g * E[1 / scale]."""
+    rng = np.random.default_rng(SEED)
+    centring, normalizer = MovingAverageBaseline(decay=0.9), VarianceNormalizer(decay=0.9)
+    estimates, inverse_scales = [], []
+    for _ in range(3000):
+        z = q.sample(4, rng=rng)
+        signal = learning_signal(conjugate_model.log_joint, q, z)
+        centred = signal - centring.value
+        inverse_scales.append(1 / normalizer.scale)
+        estimates.append((normalizer.normalize(centred)[:, None] * q.score(z)).mean(axis=0))
+        centring.update(signal)
+        normalizer.update(centred)
+    mean, standard_error = mean_and_standard_error(np.array(estimates))
+    expected = conjugate_model.exact_elbo_gradient(q) * np.mean(inverse_scales)
+    assert np.all(np.abs(mean - expected) < TOLERANCE * standard_error)
+    assert np.mean(inverse_scales) < 0.5  # the length really is shrunk
+
+
+def test_linear_input_dependent_baseline_is_unbiased_for_every_input(q):
+    """Three data sets, one shared q: predicting b(x) before updating keeps each data set's estimate unbiased."""
+    models = [ConjugateGaussian(x=x) for x in ([0.5, 1.0], [-2.0, -1.0], [3.0, 4.0])]
+    features = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # one-hot codes of the data sets
+    baseline = LinearBaseline(num_features=3, learning_rate=0.05)
+    rng = np.random.default_rng(SEED)
+    estimates = {j: [] for j in range(3)}
+    for step in range(6000):
+        j = step % 3
+        b = float(baseline.predict(features[[j]])[0])
+        z = q.sample(4, rng=rng)
+        signal = learning_signal(models[j].log_joint, q, z)
+        estimates[j].append(((signal - b)[:, None] * q.score(z)).mean(axis=0))
+        baseline.update(features[[j]], [signal.mean()])
+    for j, model in enumerate(models):
+        mean, standard_error = mean_and_standard_error(np.array(estimates[j]))
+        assert np.all(np.abs(mean - model.exact_elbo_gradient(q)) < TOLERANCE * standard_error), j
+    # And it has learned each data set's mean learning signal, the ELBO.
+    np.testing.assert_allclose(baseline.predict(features), [m.exact_elbo(q) for m in models], atol=0.5)

@@ -184,11 +184,12 @@ def _score_function_average(
     signal: np.ndarray, score: np.ndarray, baseline: CheckedBaseline, return_terms: bool
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""The score-function estimate :math:`\frac1n \sum_i (\ell_{ik} - b_{ik})\, s_{ik}`, and the terms if asked."""
+    centred = _centred_signal(signal, score, baseline)  # shape (n, 1) or (n, P)
     if return_terms:
-        return _average(_centred_terms(signal, score, baseline), return_terms)
-    # The same average without storing the n-by-P terms: one row-wise dot product per parameter.
-    centred = np.broadcast_to(_centred_signal(signal, score, baseline), score.shape)
-    return np.einsum("ik,ik->k", centred, score) / score.shape[0]
+        terms = centred * score
+        return terms.mean(axis=0), terms
+    # The same average without storing the n-by-P terms: one dot product per parameter.
+    return np.einsum("ik,ik->k", np.broadcast_to(centred, score.shape), score) / score.shape[0]
 
 
 def score_function_terms(

@@ -75,5 +75,9 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
+## make benchmark: time elbo_gradient against the cost of sampling and a naive loop
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_elbo_gradient.py
+
 clean:
 	rm -rf _build _mathjax .pytest_cache .hypothesis

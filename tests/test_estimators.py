@@ -125,7 +125,9 @@ def test_single_sample_is_allowed(conjugate_model):
         ({"num_samples": 2.5}, TypeError, "num_samples"),
         ({"rng": "seed"}, TypeError, "rng"),
         ({"baseline": np.nan}, ValueError, "baseline"),
-        ({"baseline": [1.0, 2.0]}, ValueError, "baseline"),
+        ({"baseline": [1.0, 2.0, 3.0]}, ValueError, "baseline"),
+        ({"baseline": "mean"}, ValueError, "baseline"),
+        ({"baseline": "leave-one-out", "num_samples": 1}, ValueError, "num_samples"),
     ],
 )
 def test_bad_arguments_raise(conjugate_model, kwargs, error, message):

@@ -8,18 +8,24 @@ into a silent NaN three calls later.
 from __future__ import annotations
 
 import numbers
+from typing import Union
 
 import numpy as np
 
 __all__ = [
+    "RNGLike",
     "as_generator",
     "check_num_samples",
     "finite_array",
     "positive_scalar",
 ]
 
+#: What a keyword-only ``rng`` argument accepts (SPEC 7): a non-negative
+#: integer seed, a :class:`numpy.random.Generator`, or ``None``.
+RNGLike = Union[int, np.random.Generator, None]
 
-def as_generator(rng: None | int | np.random.Generator, name: str = "rng") -> np.random.Generator:
+
+def as_generator(rng: RNGLike, name: str = "rng") -> np.random.Generator:
     """Normalise ``rng`` to a :class:`numpy.random.Generator` (SPEC 7).
 
     Parameters

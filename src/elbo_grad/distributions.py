@@ -12,15 +12,24 @@ Every family stores its parameters :math:`\phi` as one flat vector
 
 The score is the ingredient of the score-function estimator: it is all the
 estimator needs to know about :math:`q`.
+
+Every family also knows which latent dimension each parameter belongs to
+(:attr:`param_dims`), which the local (Rao-Blackwellised) estimators use, and
+returns the per-dimension terms of its log-density
+(``log_prob_per_dimension``). The Gaussian can in addition be sampled by
+reparameterisation, :math:`z = \mu + \sigma \odot \varepsilon`
+(``sample_with_noise``, ``reparameterize``, ``reparameterization_jacobian``),
+which the pathwise estimator needs.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validation import as_generator, check_num_samples, finite_array
+from ._validation import RNGLike, as_generator, check_num_samples, finite_array
 
-__all__ = ["Bernoulli", "DiagonalGaussian"]
+__all__ = ["Bernoulli", "Categorical", "DiagonalGaussian"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -39,11 +48,15 @@ class _Family:
         """Length of the flat parameter vector :math:`\\phi`."""
         return int(self.params.size)
 
-    def _check_z(self, z) -> np.ndarray:
-        z = finite_array(z, "z", ndim=2)
+    @property
+    def param_dims(self) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _check_z(self, z: ArrayLike, name: str = "z") -> np.ndarray:
+        z = finite_array(z, name, ndim=2)
         if z.shape[1] != self.dim:
             raise ValueError(
-                f"z must have shape (num_samples, {self.dim}), got {z.shape}"
+                f"{name} must have shape (num_samples, {self.dim}), got {z.shape}"
             )
         return z
 
@@ -110,7 +123,7 @@ class DiagonalGaussian(_Family):
     ((4, 2), (4,), (4, 4))
     """
 
-    def __init__(self, mean, log_std):
+    def __init__(self, mean: ArrayLike, log_std: ArrayLike) -> None:
         mean = np.atleast_1d(finite_array(mean, "mean"))
         log_std = np.atleast_1d(finite_array(log_std, "log_std"))
         if mean.ndim != 1 or log_std.ndim != 1:
@@ -128,7 +141,7 @@ class DiagonalGaussian(_Family):
         self.dim = int(mean.size)
 
     @classmethod
-    def from_params(cls, params) -> "DiagonalGaussian":
+    def from_params(cls, params: ArrayLike) -> DiagonalGaussian:
         r"""Build the family from a flat parameter vector :math:`\phi`.
 
         The inverse of :attr:`params`: ``DiagonalGaussian.from_params(q.params)``
@@ -177,13 +190,20 @@ class DiagonalGaussian(_Family):
 
     @property
     def params(self) -> np.ndarray:
-        r"""The flat parameter vector :math:`\phi = (\mu, \ln\sigma)`, shape ``(2 * dim,)`` (a copy)."""
         return np.concatenate([self.mean, self.log_std])
 
-    def _fields(self):
+    @property
+    def param_dims(self) -> np.ndarray:
+        r"""The latent dimension each parameter belongs to: ``[0, ..., dim-1, 0, ..., dim-1]``.
+
+        :math:`\mu_d` and :math:`\ln\sigma_d` both act on :math:`z_d` alone.
+        """
+        return np.tile(np.arange(self.dim), 2)
+
+    def _fields(self) -> dict[str, np.ndarray]:
         return {"mean": self.mean, "log_std": self.log_std}
 
-    def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
         r"""Draw ``num_samples`` independent samples :math:`z_i \sim q_\phi`.
 
         Parameters
@@ -224,12 +244,172 @@ class DiagonalGaussian(_Family):
         >>> bool(np.all(np.abs(z.mean(axis=0) - q.mean) < 4 * standard_error))
         True
         """
+        return self.sample_with_noise(num_samples, rng=rng)[0]
+
+    def sample_with_noise(
+        self, num_samples: int, *, rng: RNGLike = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Draw samples together with the standard normal noise that made them.
+
+        The same seed gives the same samples as :meth:`sample`.
+
+        Parameters
+        ----------
+        num_samples : int
+            The number :math:`n \ge 1` of samples.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness.
+
+        Returns
+        -------
+        z : ndarray, shape (num_samples, dim)
+            :math:`z_i = \mu + \sigma \odot \varepsilon_i`.
+        noise : ndarray, shape (num_samples, dim)
+            :math:`\varepsilon_i \sim \mathcal N(0, I)`.
+
+        Raises
+        ------
+        ValueError, TypeError
+            If ``num_samples`` is not an integer >= 1 or ``rng`` is not a seed
+            or a generator.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=[1.0, -1.0], log_std=[0.0, 1.0])
+        >>> z, noise = q.sample_with_noise(3, rng=0)
+        >>> np.allclose(z, q.reparameterize(noise)), np.allclose(q.sample(3, rng=0), z)
+        (True, True)
+        """
         num_samples = check_num_samples(num_samples)
         rng = as_generator(rng)
         noise = rng.standard_normal((num_samples, self.dim))
+        return self.mean + self.std * noise, noise
+
+    def reparameterize(self, noise: ArrayLike) -> np.ndarray:
+        r"""Map standard normal noise to samples: :math:`z = \mu + \sigma \odot \varepsilon`.
+
+        Parameters
+        ----------
+        noise : array_like, shape (num_samples, dim)
+            :math:`\varepsilon`.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``noise`` has the wrong shape or is not finite.
+        """
+        noise = self._check_z(noise, "noise")
         return self.mean + self.std * noise
 
-    def log_prob(self, z) -> np.ndarray:
+    def standardize(self, z: ArrayLike) -> np.ndarray:
+        r"""The inverse of :meth:`reparameterize`: :math:`\varepsilon = (z - \mu) / \sigma`.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``z`` has the wrong shape or is not finite.
+        """
+        eps = self._check_z(z) - self.mean
+        eps /= self.std  # in place: one array allocated, not two
+        return eps
+
+    def reparameterization_jacobian(self, noise: ArrayLike) -> np.ndarray:
+        r"""The non-zero entries of :math:`\partial z / \partial \phi` at each noise draw.
+
+        Because :math:`z_d = \mu_d + e^{\ln\sigma_d}\varepsilon_d` depends only
+        on the two parameters of dimension :math:`d`, the Jacobian is sparse;
+        column ``k`` of the result holds :math:`\partial z_{d(k)} / \partial\phi_k`
+        with :math:`d(k)` = ``param_dims[k]``:
+
+        .. math::
+
+            \frac{\partial z_d}{\partial \mu_d} = 1, \qquad
+            \frac{\partial z_d}{\partial \ln\sigma_d} = \sigma_d\,\varepsilon_d .
+
+        Parameters
+        ----------
+        noise : array_like, shape (num_samples, dim)
+            :math:`\varepsilon`.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, 2 * dim)
+
+        Raises
+        ------
+        ValueError
+            If ``noise`` has the wrong shape or is not finite.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=0.0, log_std=np.log(2.0))
+        >>> q.reparameterization_jacobian([[0.5], [-1.0]])
+        array([[ 1.,  1.],
+               [ 1., -2.]])
+        """
+        noise = self._check_z(noise, "noise")
+        return np.concatenate([np.ones_like(noise), self.std * noise], axis=1)
+
+    def grad_z_log_prob(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\nabla_z \ln q_\phi(z_i) = -(z_i - \mu)/\sigma^2` for every row, with :math:`\phi` held fixed.
+
+        This is the gradient in the *sample*, not in the parameters (that is
+        :meth:`score`); the "sticking the landing" form of the pathwise ELBO
+        gradient uses it.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``z`` has the wrong shape or is not finite.
+        """
+        z = self._check_z(z)
+        return -(z - self.mean) / self.std**2
+
+    def entropy(self) -> float:
+        r"""The entropy :math:`H[q_\phi] = \sum_d \bigl(\tfrac12 \ln(2\pi e) + \ln\sigma_d\bigr)`.
+
+        Examples
+        --------
+        >>> round(DiagonalGaussian(mean=0.0, log_std=0.0).entropy(), 6)
+        1.418939
+        """
+        return float(self.dim * 0.5 * (_LOG_2PI + 1.0) + np.sum(self.log_std))
+
+    def entropy_gradient(self) -> np.ndarray:
+        r""":math:`\nabla_\phi H[q_\phi]`: 0 for every mean, 1 for every log standard deviation.
+
+        Returns
+        -------
+        ndarray, shape (2 * dim,)
+        """
+        return np.concatenate([np.zeros(self.dim), np.ones(self.dim)])
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)` for every sample and dimension; shape ``(num_samples, dim)``.
+
+        Row sums are :meth:`log_prob`.
+        """
+        z = self._check_z(z)
+        eps = (z - self.mean) / self.std
+        return -0.5 * _LOG_2PI - self.log_std - 0.5 * eps**2
+
+    def log_prob(self, z: ArrayLike) -> np.ndarray:
         r"""Evaluate the log-density :math:`\ln q_\phi(z_i)` for every row ``z[i]``.
 
         Parameters
@@ -263,11 +443,12 @@ class DiagonalGaussian(_Family):
         >>> q.log_prob([[0.0], [1.0]]).round(4)
         array([-0.9189, -1.4189])
         """
-        z = self._check_z(z)
-        eps = (z - self.mean) / self.std
-        return np.sum(-0.5 * _LOG_2PI - self.log_std - 0.5 * eps**2, axis=1)
+        eps = self.standardize(z)
+        # The sum over d of log_prob_per_dimension, with sum_d eps_d^2 as one row-wise dot product.
+        squared_norm = np.einsum("ij,ij->i", eps, eps)
+        return -0.5 * self.dim * _LOG_2PI - np.sum(self.log_std) - 0.5 * squared_norm
 
-    def score(self, z) -> np.ndarray:
+    def score(self, z: ArrayLike) -> np.ndarray:
         r"""Evaluate the score :math:`\nabla_\phi \ln q_\phi(z_i)` for every row ``z[i]``.
 
         Parameters
@@ -310,9 +491,11 @@ class DiagonalGaussian(_Family):
         array([[ 0. , -1. ],
                [ 0.5,  0. ]])
         """
-        z = self._check_z(z)
-        eps = (z - self.mean) / self.std
-        return np.concatenate([eps / self.std, eps**2 - 1.0], axis=1)
+        eps = self.standardize(z)
+        d_mean = eps / self.std
+        d_log_std = np.square(eps, out=eps)  # eps is not needed again: reuse its memory
+        d_log_std -= 1.0
+        return np.concatenate([d_mean, d_log_std], axis=1)
 
 
 class Bernoulli(_Family):
@@ -357,7 +540,7 @@ class Bernoulli(_Family):
     ((5, 3), (5, 3))
     """
 
-    def __init__(self, logits):
+    def __init__(self, logits: ArrayLike) -> None:
         logits = np.atleast_1d(finite_array(logits, "logits"))
         if logits.ndim != 1:
             raise ValueError(f"logits must be a scalar or a 1-D array, got shape {logits.shape}")
@@ -365,7 +548,7 @@ class Bernoulli(_Family):
         self.dim = int(logits.size)
 
     @classmethod
-    def from_params(cls, params) -> "Bernoulli":
+    def from_params(cls, params: ArrayLike) -> Bernoulli:
         r"""Build the family from its flat parameter vector :math:`\phi` (the logits).
 
         The inverse of :attr:`params`: ``Bernoulli.from_params(q.params)`` is
@@ -402,13 +585,17 @@ class Bernoulli(_Family):
 
     @property
     def params(self) -> np.ndarray:
-        r"""The flat parameter vector :math:`\phi`, the logits, shape ``(dim,)`` (a copy)."""
         return self.logits.copy()
 
-    def _fields(self):
+    @property
+    def param_dims(self) -> np.ndarray:
+        """The latent dimension each parameter belongs to: ``[0, 1, ..., dim-1]``."""
+        return np.arange(self.dim)
+
+    def _fields(self) -> dict[str, np.ndarray]:
         return {"logits": self.logits}
 
-    def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
         r"""Draw ``num_samples`` independent binary vectors :math:`z_i \sim q_\phi`.
 
         Parameters
@@ -447,13 +634,22 @@ class Bernoulli(_Family):
         rng = as_generator(rng)
         return (rng.random((num_samples, self.dim)) < self.probs).astype(float)
 
-    def _check_binary(self, z) -> np.ndarray:
+    def _check_binary(self, z: ArrayLike) -> np.ndarray:
         z = self._check_z(z)
         if not np.all((z == 0.0) | (z == 1.0)):
             raise ValueError("z must hold only 0s and 1s for a Bernoulli family")
         return z
 
-    def log_prob(self, z) -> np.ndarray:
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`z_{id}\phi_d - \ln(1 + e^{\phi_d})` for every sample and dimension; shape ``(num_samples, dim)``.
+
+        Row sums are :meth:`log_prob`.
+        """
+        z = self._check_binary(z)
+        # z * logits - log(1 + exp(logits)), computed without overflow.
+        return z * self.logits - np.logaddexp(0.0, self.logits)
+
+    def log_prob(self, z: ArrayLike) -> np.ndarray:
         r"""Evaluate the log-probability :math:`\ln q_\phi(z_i)` for every row ``z[i]``.
 
         Parameters
@@ -486,11 +682,9 @@ class Bernoulli(_Family):
         >>> np.exp(q.log_prob([[0.0, 1.0], [1.0, 1.0]]))
         array([0.25, 0.25])
         """
-        z = self._check_binary(z)
-        # z * logits - log(1 + exp(logits)), computed without overflow.
-        return np.sum(z * self.logits - np.logaddexp(0.0, self.logits), axis=1)
+        return self.log_prob_per_dimension(z).sum(axis=1)
 
-    def score(self, z) -> np.ndarray:
+    def score(self, z: ArrayLike) -> np.ndarray:
         r"""Evaluate the score :math:`\nabla_\phi \ln q_\phi(z_i)` for every row ``z[i]``.
 
         Parameters
@@ -528,6 +722,179 @@ class Bernoulli(_Family):
         """
         z = self._check_binary(z)
         return z - self.probs
+
+
+class Categorical(_Family):
+    r"""Independent categorical variables, :math:`q_\phi(z) = \prod_d \mathrm{Cat}\bigl(z_d; \operatorname{softmax}(\phi_{d,\cdot})\bigr)`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (num_categories,) or (dim, num_categories)
+        Unnormalised log-probabilities :math:`\phi_{d,k}`. A 1-D array is one
+        categorical variable (``dim == 1``) with ``len(logits)`` categories; a
+        2-D array holds one row per variable, every variable with the same
+        number :math:`K \ge 2` of categories.
+
+    Attributes
+    ----------
+    logits : ndarray, shape (dim, num_categories)
+        :math:`\phi`, one row per variable.
+    dim : int
+        The number :math:`D` of variables.
+    num_categories : int
+        The number :math:`K` of categories of each variable.
+    params : ndarray, shape (dim * num_categories,)
+        ``logits.ravel()``: row by row, so parameter ``d * K + k`` is
+        :math:`\phi_{d,k}`.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` holds NaN or infinity, is a scalar, has more than two
+        dimensions, or has fewer than two categories.
+
+    Notes
+    -----
+    A sample is a vector of category indices, :math:`z_d \in \{0, \dots, K-1\}`,
+    stored as floats (``0.0, 1.0, ...``) in an array of shape
+    ``(num_samples, dim)``, as the Bernoulli family stores its 0s and 1s. With
+    :math:`\pi_{d,k} = e^{\phi_{d,k}} / \sum_j e^{\phi_{d,j}}`,
+
+    .. math::
+
+        \ln q_\phi(z) = \sum_d \Bigl(\phi_{d, z_d} - \ln \sum_{k} e^{\phi_{d,k}}\Bigr),
+        \qquad
+        \frac{\partial \ln q_\phi(z)}{\partial \phi_{d,k}} = [z_d = k] - \pi_{d,k} .
+
+    The score is the one-hot code of :math:`z` minus the probabilities. Adding
+    a constant to a row of logits leaves :math:`q` unchanged (the
+    parameterisation is redundant), which is why each variable's score sums
+    to zero over :math:`k`. ``Bernoulli(phi)`` is ``Categorical([0, phi])``.
+
+    Examples
+    --------
+    >>> q = Categorical(logits=[[0.0, 1.0, -1.0], [2.0, 0.0, 0.0]])
+    >>> q.dim, q.num_categories, q.num_params
+    (2, 3, 6)
+    >>> z = q.sample(4, rng=0)
+    >>> z.shape, q.log_prob(z).shape, q.score(z).shape
+    ((4, 2), (4,), (4, 6))
+    >>> q.score(np.array([[1.0, 0.0]])).reshape(2, 3).sum(axis=1).round(12) + 0.0
+    array([0., 0.])
+    """
+
+    def __init__(self, logits: ArrayLike) -> None:
+        logits = finite_array(logits, "logits")
+        if logits.ndim == 1:
+            logits = logits[None, :]
+        if logits.ndim != 2:
+            raise ValueError(
+                "logits must have shape (num_categories,) or (dim, num_categories), "
+                f"got shape {logits.shape}"
+            )
+        if logits.shape[1] < 2:
+            raise ValueError(
+                f"logits must have at least 2 categories per variable, got shape {logits.shape}"
+            )
+        self.logits = logits
+        self.dim = int(logits.shape[0])
+        self.num_categories = int(logits.shape[1])
+
+    @classmethod
+    def from_params(cls, params: ArrayLike, num_categories: int | None = None) -> Categorical:
+        """Build the family from its flat parameter vector (the logits, row by row).
+
+        Parameters
+        ----------
+        params : array_like, shape (dim * num_categories,)
+        num_categories : int, optional
+            :math:`K`. By default ``len(params)``: a single variable.
+
+        Raises
+        ------
+        ValueError
+            If ``len(params)`` is not a multiple of ``num_categories``.
+        """
+        params = finite_array(params, "params", ndim=1)
+        if num_categories is None:
+            num_categories = params.size
+        num_categories = check_num_samples(num_categories, "num_categories", minimum=2)
+        if params.size % num_categories:
+            raise ValueError(
+                f"params must have a length divisible by num_categories={num_categories}, "
+                f"got {params.size}"
+            )
+        return cls(params.reshape(-1, num_categories))
+
+    @property
+    def log_probs(self) -> np.ndarray:
+        r""":math:`\ln \pi_{d,k}`, shape ``(dim, num_categories)``, computed without overflow."""
+        shifted = self.logits - self.logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+    @property
+    def probs(self) -> np.ndarray:
+        r""":math:`\pi_{d,k} = q(z_d = k)`, shape ``(dim, num_categories)``; rows sum to one."""
+        return np.exp(self.log_probs)
+
+    @property
+    def params(self) -> np.ndarray:
+        return self.logits.ravel().copy()
+
+    @property
+    def param_dims(self) -> np.ndarray:
+        """The latent dimension each parameter belongs to: each of ``0..dim-1`` repeated ``num_categories`` times."""
+        return np.repeat(np.arange(self.dim), self.num_categories)
+
+    def _fields(self) -> dict[str, np.ndarray]:
+        return {"logits": self.logits}
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
+        """Draw ``num_samples`` vectors of category indices (as floats); shape ``(num_samples, dim)``.
+
+        Each :math:`z_d` is found by inverting the cumulative distribution at a
+        uniform draw.
+        """
+        num_samples = check_num_samples(num_samples)
+        rng = as_generator(rng)
+        uniform = rng.random((num_samples, self.dim, 1))
+        cumulative = np.cumsum(self.probs, axis=1)[:, :-1]
+        return np.sum(uniform >= cumulative, axis=2).astype(float)
+
+    def _check_categories(self, z: ArrayLike) -> np.ndarray:
+        z = self._check_z(z)
+        if not np.all((z == np.floor(z)) & (z >= 0) & (z < self.num_categories)):
+            raise ValueError(
+                f"z must hold category indices 0, 1, ..., {self.num_categories - 1} "
+                "for this Categorical family"
+            )
+        return z
+
+    def one_hot(self, z: ArrayLike) -> np.ndarray:
+        """The one-hot code of ``z``: shape ``(num_samples, dim, num_categories)``."""
+        z = self._check_categories(z)
+        return (z[:, :, None] == np.arange(self.num_categories)).astype(float)
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln \pi_{d, z_{id}}` for every sample and variable; shape ``(num_samples, dim)``.
+
+        Row sums are :meth:`log_prob`.
+        """
+        z = self._check_categories(z)
+        return self.log_probs[np.arange(self.dim), z.astype(int)]
+
+    def log_prob(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln q_\phi(z_i)` for every row ``z[i]``; shape ``(num_samples,)``."""
+        return self.log_prob_per_dimension(z).sum(axis=1)
+
+    def score(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\nabla_\phi \ln q_\phi(z_i) = \operatorname{onehot}(z_i) - \pi` for every row; shape ``(num_samples, dim * num_categories)``.
+
+        Column ``d * num_categories + k`` is the derivative with respect to
+        :math:`\phi_{d,k}`, in the order of :attr:`params`.
+        """
+        one_hot = self.one_hot(z)
+        return (one_hot - self.probs).reshape(one_hot.shape[0], -1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -19,7 +19,13 @@ from ._validation import check_num_samples, finite_array, positive_scalar
 from .distributions import DiagonalGaussian
 from .estimators import learning_signal
 
-__all__ = ["ConjugateGaussian", "grid_posterior", "quadrature_elbo", "quadrature_elbo_gradient"]
+__all__ = [
+    "BoltzmannChain",
+    "ConjugateGaussian",
+    "grid_posterior",
+    "quadrature_elbo",
+    "quadrature_elbo_gradient",
+]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -159,6 +165,31 @@ class ConjugateGaussian:
             -0.5 * _LOG_2PI - np.log(self.noise_std) - 0.5 * residuals**2, axis=1
         )
         return log_prior + log_likelihood
+
+    def grad_log_joint(self, z) -> np.ndarray:
+        r""":math:`\nabla_z \ln p(x, z_i) = -z_i/\sigma_0^2 + \sum_j (x_j - z_i)/\sigma^2` for every row of ``z``.
+
+        What the pathwise estimator needs
+        (:func:`~elbo_grad.pathwise_elbo_gradient`).
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, 1)
+
+        Returns
+        -------
+        ndarray, shape (num_samples, 1)
+
+        Examples
+        --------
+        >>> ConjugateGaussian(x=[1.0, 2.0]).grad_log_joint(np.array([[0.0], [1.0]]))
+        array([[3.],
+               [0.]])
+        """
+        z = finite_array(z, "z", ndim=2)
+        if z.shape[1] != 1:
+            raise ValueError(f"z must have shape (num_samples, 1), got {z.shape}")
+        return -z / self.prior_std**2 + (np.sum(self.x) - self.num_observations * z) / self.noise_std**2
 
     def _check_q(self, q: object) -> DiagonalGaussian:
         if not isinstance(q, DiagonalGaussian) or q.dim != 1:
@@ -596,3 +627,106 @@ def _log_joint_on(log_joint: Callable[[np.ndarray], np.ndarray], z: np.ndarray) 
     if np.any(np.isnan(values)) or np.any(values == np.inf):
         raise ValueError("log_joint returned NaN or +infinity at some grid points")
     return values
+
+
+class BoltzmannChain:
+    r"""A chain of binary latents whose log joint is a sum of local terms: the test bed for local learning signals.
+
+    .. math::
+
+        \ln p(x, z) = \sum_{d=1}^{D} h_d z_d + \sum_{d=1}^{D-1} J_d\, z_d z_{d+1} - \ln Z,
+        \qquad z \in \{0, 1\}^D,
+
+    where the fields :math:`h` carry the data :math:`x`, and
+    :math:`\ln Z = \ln \sum_z e^{\sum_d h_d z_d + \sum_d J_d z_d z_{d+1}}` is
+    the log normaliser, so that :math:`\ln p(x) = 0`: the ELBO is at most 0.
+    Each latent :math:`z_d` shares a term only with its neighbours: its
+    Markov blanket is :math:`\{z_{d-1}, z_{d+1}\}`.
+
+    Parameters
+    ----------
+    field : array_like, shape (D,)
+        :math:`h`, with :math:`1 \le D \le 20` (the normaliser is computed by
+        enumerating the :math:`2^D` states).
+    coupling : array_like, shape (D - 1,)
+        :math:`J`.
+
+    Raises
+    ------
+    ValueError
+        If an input is not finite or has the wrong shape, or :math:`D > 20`.
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> from elbo_grad.exact import enumerate_support
+    >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
+    >>> chain.local_log_joint(np.array([[1.0, 1.0, 1.0]]))  # h_d plus the couplings to z_d's neighbours
+    array([[ 3. ,  0. , -0.5]])
+    >>> states = enumerate_support(Bernoulli(np.zeros(3)))
+    >>> round(float(np.exp(chain.log_joint(states)).sum()), 12)
+    1.0
+    """
+
+    def __init__(self, field, coupling):
+        field = np.atleast_1d(finite_array(field, "field"))
+        if field.ndim != 1 or field.size > 20:
+            raise ValueError(f"field must be a 1-D array of at most 20 entries, got shape {field.shape}")
+        coupling = np.asarray(coupling, dtype=float)
+        if field.size > 1 or coupling.size:
+            coupling = finite_array(coupling, "coupling", ndim=1)
+        if coupling.shape != (field.size - 1,):
+            raise ValueError(
+                f"coupling must have shape ({field.size - 1},) for {field.size} latents, got {coupling.shape}"
+            )
+        self.field = field
+        self.coupling = coupling
+        self.dim = int(field.size)
+        grids = np.meshgrid(*[np.array([0.0, 1.0])] * self.dim, indexing="ij")
+        states = np.stack([grid.ravel() for grid in grids], axis=1)
+        values = self._unnormalized(states)
+        top = values.max()
+        #: :math:`\ln Z`, by enumeration.
+        self.log_normalizer = float(top + np.log(np.sum(np.exp(values - top))))
+
+    def __repr__(self) -> str:
+        return (
+            f"BoltzmannChain(field={np.array2string(self.field, precision=4, separator=', ')}, "
+            f"coupling={np.array2string(self.coupling, precision=4, separator=', ')})"
+        )
+
+    def _check_z(self, z) -> np.ndarray:
+        z = finite_array(z, "z", ndim=2)
+        if z.shape[1] != self.dim:
+            raise ValueError(f"z must have shape (num_samples, {self.dim}), got {z.shape}")
+        return z
+
+    def _pairs(self, z: np.ndarray) -> np.ndarray:
+        """:math:`J_d z_d z_{d+1}`, shape ``(num_samples, D - 1)``."""
+        return self.coupling * z[:, :-1] * z[:, 1:]
+
+    def _unnormalized(self, z: np.ndarray) -> np.ndarray:
+        return z @ self.field + self._pairs(z).sum(axis=1)
+
+    def log_joint(self, z) -> np.ndarray:
+        r""":math:`\ln p(x, z_i)` for every row of ``z``; shape ``(num_samples,)``."""
+        return self._unnormalized(self._check_z(z)) - self.log_normalizer
+
+    def local_log_joint(self, z) -> np.ndarray:
+        r"""The terms of :math:`\ln p(x, z)` that contain :math:`z_d`, for every row and :math:`d`; shape ``(num_samples, D)``.
+
+        .. math::
+
+            [\ln p(x, z)]_d = h_d z_d + J_{d-1} z_{d-1} z_d + J_d z_d z_{d+1}
+
+        (a missing neighbour contributes nothing). The constant
+        :math:`-\ln Z` touches no latent and is left out: a term that does not
+        depend on :math:`z_d` does not change the gradient for the parameters
+        of :math:`z_d`. Pass this to :func:`~elbo_grad.local_elbo_gradient`.
+        """
+        z = self._check_z(z)
+        pairs = self._pairs(z)
+        local = self.field * z
+        local[:, :-1] += pairs
+        local[:, 1:] += pairs
+        return local

@@ -15,7 +15,10 @@ The families the book uses are built by :func:`gaussian`, :func:`exponential`,
 :func:`bernoulli`, :func:`categorical` and :func:`uniform` (whose support
 moves with its parameter); :func:`examples` pairs the first three with a
 model :math:`\ln p_\theta(x, z)`; :func:`equal` decides whether two
-expressions are identical.
+expressions are identical. For Gaussian expectations of polynomials,
+:func:`standard_normal_expectation` replaces each power of the standard
+normal variable by its moment, which is exact and much faster than
+integrating against the density.
 
 This module needs SymPy (``pip install elbo-grad[symbolic]``); the rest of
 the package needs only NumPy, so it is imported on its own::
@@ -37,6 +40,8 @@ __all__ = [
     "exponential",
     "gaussian",
     "normal_log_density",
+    "standard_normal_expectation",
+    "standard_normal_moment",
     "uniform",
 ]
 
@@ -641,3 +646,61 @@ def examples() -> list[tuple[SymbolicFamily, sp.Expr]]:
     a_0, a_1 = sp.symbols("a_0 a_1", real=True)
     pairs.append((q, (1 - z) * a_0 + z * a_1))
     return pairs
+
+
+@lru_cache(maxsize=None)
+def standard_normal_moment(order: int):
+    r""":math:`\mathbb E[\varepsilon^k]` for :math:`\varepsilon \sim \mathcal N(0, 1)`, integrated by SymPy.
+
+    It is :math:`(k-1)!! = 1 \cdot 3 \cdots (k-1)` for even :math:`k` and 0 for odd
+    :math:`k`.
+
+    Raises
+    ------
+    ValueError
+        If ``order`` is negative.
+
+    Examples
+    --------
+    >>> [standard_normal_moment(k) for k in range(7)]
+    [1, 0, 1, 0, 3, 0, 15]
+    """
+    if order < 0:
+        raise ValueError(f"order must be a non-negative integer, got {order}")
+    eps = sp.Symbol("varepsilon", real=True)
+    density = sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi)
+    return sp.integrate(eps**order * density, (eps, -sp.oo, sp.oo))
+
+
+def standard_normal_expectation(expression, eps):
+    r""":math:`\mathbb E_{\varepsilon \sim \mathcal N(0,1)}[h(\varepsilon)]` for a polynomial :math:`h` in the symbol ``eps``.
+
+    The polynomial is expanded and each power :math:`\varepsilon^k` replaced
+    by its moment (:func:`standard_normal_moment`); the coefficients may hold
+    any other symbols (parameters, data, logarithms). This is exact, and far
+    faster than asking SymPy to integrate the whole product with the density.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A polynomial in ``eps``.
+    eps : sympy.Symbol
+        The standard normal variable.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    sympy.PolynomialError
+        If ``expression`` is not a polynomial in ``eps``.
+
+    Examples
+    --------
+    >>> eps, m, s = sp.symbols("varepsilon m s", real=True)
+    >>> standard_normal_expectation((m + s * eps) ** 2, eps)
+    m**2 + s**2
+    """
+    polynomial = sp.Poly(sp.expand(expression), eps)
+    return sp.expand(sum(coefficient * standard_normal_moment(power) for (power,), coefficient in polynomial.terms()))

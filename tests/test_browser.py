@@ -13,6 +13,12 @@ in headless Chromium, lets MathJax typeset it, and fails on:
 * raw TeX left in the text outside code (``$$``, ``\\begin{``, ``\\frac``,
   ``$x$``...: math that never reached MathJax);
 * a math element that rendered nothing (no output, no glyphs, or zero width);
+* a display equation wider than its column at a desktop window (1280 px):
+  the reader sees it cut off at the right edge.  For every formula MathJax
+  typeset in display mode, the width of its ``mjx-math`` is compared with
+  that of its ``mjx-container``, the box the page gives it (beside the
+  equation number, inside a proof or a dropdown).  This is a separate test,
+  with a temporary allow-list, ``OVERFLOW_TODO``;
 * a broken image (``naturalWidth == 0``) or a font that failed to load;
 * an internal link to a missing page or a missing ``#anchor``;
 * a request the site fails to serve, a request to another host (every request
@@ -78,6 +84,20 @@ LAUNCH_ARGS = [
 ]
 TIMEOUT_MS = 30_000
 MAX_REPORTED = 8  # findings of one kind listed per page; the rest are counted
+
+# A display equation may be this much wider than its box (sub-pixel rounding
+# of font metrics against layout widths); anything more is cut off.
+OVERFLOW_TOLERANCE_PX = 1.5
+
+# TEMPORARY allow-list: pages whose display equations are still wider than the
+# column.  Their test is marked xfail(strict=True), so it still runs: a page
+# listed here that stops overflowing fails (XPASS) until it is removed.  Break
+# a long equation with `\begin{aligned}...\end{aligned}` or into two displays,
+# then delete its page from this set; the set must end up empty.
+OVERFLOW_TODO = {
+    "chapters/own-model.html",  # 2 equations: ln p(y, w) in step 1; the exercise's closed-form ELBO
+    "chapters/api.html",  # 10 equations, from the Notes sections of docstrings in src/elbo_grad/
+}
 
 # Console errors and uncaught exceptions that every page of this theme shows,
 # and that do not affect what the reader sees.  Each pattern matches one whole
@@ -221,13 +241,17 @@ class PageReport:
     ids: set[str] = field(default_factory=set)
     links: list[dict] = field(default_factory=list)
     math_items: int = 0  # formulas MathJax typeset (and the checks above walked)
+    display_items: int = 0  # of those, formulas in display mode whose width was measured
+    unmeasured_display: list[str] = field(default_factory=list)  # display formulas with no box (display: none)
+    overflowing_math: list[str] = field(default_factory=list)  # display formulas wider than their box
 
 
 # Run in the page after MathJax has finished.  Returns the findings as JSON.
 _INSPECT_PAGE = r"""
-() => {
+(overflowTolerance) => {
   const out = {mathErrors: [], undefinedMacros: [], rawTex: [], emptyMath: [], brokenImages: [],
-               brokenFonts: [], ids: [], links: [], mathCount: 0};
+               brokenFonts: [], ids: [], links: [], mathCount: 0,
+               displayCount: 0, unmeasuredDisplay: [], overflowingMath: []};
   const snippet = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 120);
   const where = (node) => {
     const section = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest('section[id]');
@@ -251,6 +275,32 @@ _INSPECT_PAGE = r"""
           out.undefinedMacros.push(node.getText() + ' in: ' + snippet(item.math));
         }
       });
+      // 1b. A display equation wider than its box: the theme gives each one
+      //     an <mjx-container> as wide as the column allows (beside the
+      //     equation number, inside a proof or a dropdown) and clips or
+      //     scrolls what sticks out; the typeset formula is its <mjx-math>.
+      //     Content of a closed dropdown is laid out (only made invisible),
+      //     so it is measured too; an element hidden by `display: none` has
+      //     no box and is reported as unmeasured.
+      if (item.display) {
+        const container = item.typesetRoot;
+        const math = container && container.querySelector('mjx-math');
+        if (!math || container.getClientRects().length === 0) {
+          out.unmeasuredDisplay.push(snippet(item.math).slice(0, 80) + (container ? where(container) : ''));
+        } else {
+          out.displayCount += 1;
+          const box = container.getBoundingClientRect().width;
+          const width = math.getBoundingClientRect().width;
+          if (width > box + overflowTolerance) {
+            // On the API page, name the documented object too (its <dt id>).
+            const entry = container.closest('dl > dd');
+            const object = entry && entry.previousElementSibling && entry.previousElementSibling.id;
+            out.overflowingMath.push(`${width.toFixed(0)} px wide in a ${box.toFixed(0)} px box `
+              + `(${(width - box).toFixed(0)} px cut off)${where(container)}${object ? ` (in ${object})` : ''}: `
+              + snippet(item.math).slice(0, 80));
+          }
+        }
+      }
     }
   }
   // 2. MathJax errors as drawn in the page (CHTML output), in case some were
@@ -364,7 +414,7 @@ def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageR
             if state != "done":
                 problems.append(f"MathJax {state}")
         page.evaluate(_LOAD_IMAGES_AND_FONTS)
-        found = page.evaluate(_INSPECT_PAGE)
+        found = page.evaluate(_INSPECT_PAGE, OVERFLOW_TOLERANCE_PX)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
@@ -382,6 +432,9 @@ def _visit(context, base: str, page_path: str, screenshot: Path | None) -> PageR
         if len(found[key]) > MAX_REPORTED:
             problems.append(f"... and {len(found[key]) - MAX_REPORTED} more of the kind above")
     report.math_items = found["mathCount"]
+    report.display_items = found["displayCount"]
+    report.unmeasured_display = found["unmeasuredDisplay"]
+    report.overflowing_math = found["overflowingMath"]
     report.ids = set(found["ids"])
     report.links = found["links"]
     return report
@@ -438,12 +491,36 @@ def test_the_book_has_pages():
     if not SITE.is_dir():
         pytest.fail(f"the built book is missing ({SITE.relative_to(ROOT)}): run `make book` first")
     assert SCREENSHOT_PAGE in PAGES, f"{SCREENSHOT_PAGE} is not among the pages: {PAGES}"
+    # The temporary allow-list names pages that exist (no stale or misspelt entries).
+    assert OVERFLOW_TODO <= set(PAGES), f"OVERFLOW_TODO names pages not in the book: {sorted(OVERFLOW_TODO - set(PAGES))}"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_cleanly(rendered, page):
     problems = rendered["pages"][page].problems
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def _overflow_case(page: str):
+    if page in OVERFLOW_TODO:
+        return pytest.param(
+            page,
+            marks=pytest.mark.xfail(
+                strict=True, reason="TEMPORARY: listed in OVERFLOW_TODO, equations still wider than the column"
+            ),
+        )
+    return page
+
+
+@pytest.mark.parametrize("page", [_overflow_case(page) for page in PAGES])
+def test_display_math_fits_the_column(rendered, page):
+    """No display equation is wider than its box at 1280 px: the reader would not see its end."""
+    overflowing = rendered["pages"][page].overflowing_math
+    assert not overflowing, (
+        f"{page}: {len(overflowing)} display equation(s) wider than the column "
+        f"(tolerance {OVERFLOW_TOLERANCE_PX} px); break them with \\begin{{aligned}} or split them:\n  "
+        + "\n  ".join(overflowing)
+    )
 
 
 def _link_problem(link: dict, source: str, base: str, reports: dict) -> str | None:
@@ -493,7 +570,10 @@ def test_math_was_checked(rendered):
     for page, report in rendered["pages"].items():
         expected = _static_math_elements(SITE / page)
         assert report.math_items >= expected, f"{page}: {expected} math elements, {report.math_items} typeset"
+        # The width check measured every display equation (none was hidden with display: none).
+        assert not report.unmeasured_display, f"{page}: display math with no box to measure: {report.unmeasured_display}"
     assert rendered["pages"][SCREENSHOT_PAGE].math_items > 0
+    assert rendered["pages"][SCREENSHOT_PAGE].display_items > 0
 
 
 def _static_math_elements(path: Path) -> int:

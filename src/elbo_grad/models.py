@@ -174,16 +174,35 @@ class ConjugateGaussian:
         Parameters
         ----------
         z : array_like, shape (num_samples, 1)
+            Values of the latent variable, one per row.
 
         Returns
         -------
         ndarray, shape (num_samples, 1)
+            :math:`\partial \ln p(x, z_i) / \partial z` for the stored
+            observations :math:`x`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, 1)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
 
         Examples
         --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).grad_log_joint(np.array([[0.0], [1.0]]))
+        The slope is zero at the posterior mean, here 1; a central difference
+        of :meth:`log_joint` agrees elsewhere:
+
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> model.grad_log_joint(np.array([[0.0], [1.0]]))
         array([[3.],
                [0.]])
+        >>> step = 1e-5
+        >>> slope = (model.log_joint([[0.5 + step]]) - model.log_joint([[0.5 - step]])) / (2 * step)
+        >>> bool(np.isclose(slope[0], model.grad_log_joint([[0.5]])[0, 0]))
+        True
         """
         z = finite_array(z, "z", ndim=2)
         if z.shape[1] != 1:
@@ -497,12 +516,42 @@ class BoltzmannChain:
         :math:`h`, with :math:`1 \le D \le 20` (the normaliser is computed by
         enumerating the :math:`2^D` states).
     coupling : array_like, shape (D - 1,)
+        :math:`J` (empty when :math:`D = 1`).
+
+    Attributes
+    ----------
+    field : ndarray, shape (D,)
+        :math:`h`.
+    coupling : ndarray, shape (D - 1,)
         :math:`J`.
+    dim : int
+        :math:`D`, the number of binary latent variables.
+    log_normalizer : float
+        :math:`\ln Z`, by enumeration.
 
     Raises
     ------
     ValueError
         If an input is not finite or has the wrong shape, or :math:`D > 20`.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    The local log joint :math:`[\ln p(x, z)]_d` (:meth:`local_log_joint`)
+    collects the terms that contain :math:`z_d`. Every coupling contains two
+    latents and appears in two of them, and the constant touches none, so
+
+    .. math::
+
+        \sum_{d=1}^D [\ln p(x, z)]_d
+            = \ln p(x, z) + \sum_{d=1}^{D-1} J_d\, z_d z_{d+1} + \ln Z .
+
+    With a factorised :math:`q`, the terms left out of
+    :math:`[\ln p(x, z)]_d` do not depend on :math:`z_d`, so they
+    multiply a score of mean zero: the local learning signals
+    (:func:`~elbo_grad.local_learning_signal`) give the same expected
+    gradient as the full one.
 
     Examples
     --------
@@ -514,6 +563,10 @@ class BoltzmannChain:
     >>> states = enumerate_support(Bernoulli(np.zeros(3)))
     >>> round(float(np.exp(chain.log_joint(states)).sum()), 12)
     1.0
+    >>> couplings = (chain.coupling * states[:, :-1] * states[:, 1:]).sum(axis=1)
+    >>> bool(np.allclose(chain.local_log_joint(states).sum(axis=1),
+    ...                  chain.log_joint(states) + couplings + chain.log_normalizer))
+    True
     """
 
     def __init__(self, field, coupling):
@@ -557,7 +610,34 @@ class BoltzmannChain:
         return z @ self.field + self._pairs(z).sum(axis=1)
 
     def log_joint(self, z) -> np.ndarray:
-        r""":math:`\ln p(x, z_i)` for every row of ``z``; shape ``(num_samples,)``."""
+        r"""Evaluate the log joint :math:`\ln p(x, z_i)` for every row of ``z``.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, D)
+            Binary states, one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples,)
+            :math:`\sum_d h_d z_{id} + \sum_d J_d z_{id} z_{i,d+1} - \ln Z`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, D)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> chain = BoltzmannChain(field=[1.0, -1.0], coupling=[2.0])
+        >>> bool(np.isclose(chain.log_normalizer, np.log(1 + np.e + np.exp(-1) + np.exp(2))))
+        True
+        >>> (chain.log_joint([[1.0, 1.0]]) + chain.log_normalizer).round(12)  # h_1 + h_2 + J_1
+        array([2.])
+        """
         return self._unnormalized(self._check_z(z)) - self.log_normalizer
 
     def local_log_joint(self, z) -> np.ndarray:
@@ -571,6 +651,36 @@ class BoltzmannChain:
         :math:`-\ln Z` touches no latent and is left out: a term that does not
         depend on :math:`z_d` does not change the gradient for the parameters
         of :math:`z_d`. Pass this to :func:`~elbo_grad.local_elbo_gradient`.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, D)
+            Binary states, one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, D)
+            Entry ``(i, d)`` is :math:`[\ln p(x, z_i)]_d`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, D)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        The local and the full learning signals give the same exact gradient:
+
+        >>> from elbo_grad import Bernoulli, exact_elbo_gradient, exact_expectation, local_learning_signal
+        >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
+        >>> q = Bernoulli(logits=[0.3, -0.2, 0.8])
+        >>> local = exact_expectation(
+        ...     lambda z: local_learning_signal(chain.local_log_joint, q, z)[:, q.param_dims] * q.score(z), q)
+        >>> bool(np.allclose(local, exact_elbo_gradient(chain.log_joint, q)))
+        True
         """
         z = self._check_z(z)
         pairs = self._pairs(z)

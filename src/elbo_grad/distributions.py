@@ -109,7 +109,7 @@ class DiagonalGaussian(_Family):
     .. math::
 
         \ln q_\phi(z) = \sum_d \Bigl(-\tfrac12 \ln 2\pi - \ln\sigma_d
-            - \tfrac12 \varepsilon_d^2\Bigr),\qquad
+            - \tfrac12 \varepsilon_d^2\Bigr), \\
         \frac{\partial \ln q_\phi(z)}{\partial \mu_d} = \frac{\varepsilon_d}{\sigma_d},\qquad
         \frac{\partial \ln q_\phi(z)}{\partial \ln\sigma_d} = \varepsilon_d^2 - 1.
 

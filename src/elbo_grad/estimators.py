@@ -329,8 +329,8 @@ def score_function_gradient(
     .. math::
 
         \nabla_\phi \mathbb E_{q_\phi}[f(z)]
-            = \mathbb E_{q_\phi}\bigl[(f(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \frac1n \sum_{i=1}^n (f(z_i) - b)\,\nabla_\phi \ln q_\phi(z_i),
+            &= \mathbb E_{q_\phi}\bigl[(f(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr] \\
+            &\approx \frac1n \sum_{i=1}^n (f(z_i) - b)\,\nabla_\phi \ln q_\phi(z_i),
             \qquad z_i \sim q_\phi .
 
     Examples
@@ -465,9 +465,9 @@ def elbo_gradient(
     .. math::
 
         \nabla_\phi \mathcal L
-            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
-              \nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
+            &= \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
+              \nabla_\phi \ln q_\phi(z)\bigr] \\
+            &\approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
               \nabla_\phi \ln q_\phi(z_i).
 
     The :math:`-\ln q_\phi` inside the expectation depends on :math:`\phi`
@@ -933,7 +933,7 @@ def pathwise_gradient(
 
         \nabla_\phi \mathbb E_{q_\phi}[f(z)]
             = \mathbb E_{\varepsilon}\bigl[\nabla_\phi f(\mu + \sigma\odot\varepsilon)\bigr],
-        \qquad
+        \\
         \frac{\partial}{\partial \mu_d} = \frac{\partial f}{\partial z_d}, \quad
         \frac{\partial}{\partial \ln\sigma_d} = \frac{\partial f}{\partial z_d}\,\sigma_d\varepsilon_d .
 
@@ -1009,10 +1009,9 @@ def pathwise_elbo_terms(
 
     .. math::
 
-        \text{analytic:}\ \nabla_z \ln p(x, z_i)\, J_i + \nabla_\phi H[q_\phi],
-        \qquad
-        \text{sticking the landing:}\
-            \bigl(\nabla_z \ln p(x, z_i) - \nabla_z \ln q_\phi(z_i)\bigr)\, J_i .
+        \text{analytic:}\quad &\nabla_z \ln p(x, z_i)\, J_i + \nabla_\phi H[q_\phi], \\
+        \text{sticking the landing:}\quad
+            &\bigl(\nabla_z \ln p(x, z_i) - \nabla_z \ln q_\phi(z_i)\bigr)\, J_i .
 
     Both have mean :math:`\nabla_\phi \mathcal L` under :math:`q_\phi`.
 

@@ -416,8 +416,8 @@ def exact_elbo_gradient(log_joint: SampleFunction, q: Family, *, num_points: int
     .. math::
 
         \nabla_\phi \mathcal L
-            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,\nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \sum_j w_j\,\bigl(\ln p(x, z_j) - \ln q_\phi(z_j)\bigr)\,\nabla_\phi \ln q_\phi(z_j).
+            &= \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,\nabla_\phi \ln q_\phi(z)\bigr] \\
+            &\approx \sum_j w_j\,\bigl(\ln p(x, z_j) - \ln q_\phi(z_j)\bigr)\,\nabla_\phi \ln q_\phi(z_j).
 
     Examples
     --------

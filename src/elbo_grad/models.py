@@ -75,10 +75,10 @@ class ConjugateGaussian:
 
     .. math::
 
-        \mathcal L(m, s) = -\tfrac12\ln(2\pi\sigma_0^2) - \frac{m^2 + s^2}{2\sigma_0^2}
-            + \sum_{j=1}^N \Bigl(-\tfrac12\ln(2\pi\sigma^2)
-            - \frac{(x_j - m)^2 + s^2}{2\sigma^2}\Bigr)
-            + \tfrac12\ln(2\pi e) + \ln s,
+        \mathcal L(m, s) ={}& -\tfrac12\ln(2\pi\sigma_0^2) - \frac{m^2 + s^2}{2\sigma_0^2} \\
+            &+ \sum_{j=1}^N \Bigl(-\tfrac12\ln(2\pi\sigma^2)
+            - \frac{(x_j - m)^2 + s^2}{2\sigma^2}\Bigr) \\
+            &+ \tfrac12\ln(2\pi e) + \ln s,
 
     .. math::
 
@@ -414,7 +414,7 @@ def grid_posterior(
     .. math::
 
         \ln p(x) \approx \ln \sum_k v_k\, p(x, z_k),\qquad
-        \mathbb E[z \mid x] \approx \sum_k \pi_k z_k,\qquad
+        \mathbb E[z \mid x] \approx \sum_k \pi_k z_k, \\
         \pi_k = \frac{v_k\, p(x, z_k)}{\sum_l v_l\, p(x, z_l)},
 
     computed in log space so that a log joint of :math:`-1000` does not

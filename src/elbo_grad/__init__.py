@@ -49,13 +49,11 @@ from .exact import (
     integration_rule,
 )
 
-# Models with exact answers, and numerical references for a model of your own.
+# Models with exact answers, and the posterior of a model of your own on a grid.
 from .models import (
     BoltzmannChain,
     ConjugateGaussian,
     grid_posterior,
-    quadrature_elbo,
-    quadrature_elbo_gradient,
 )
 
 # Discrete latents in practice: a sigmoid belief network trained with NVIL.
@@ -108,8 +106,6 @@ __all__ = [
     "BoltzmannChain",
     "ConjugateGaussian",
     "grid_posterior",
-    "quadrature_elbo",
-    "quadrature_elbo_gradient",
     # belief network
     "NVILHistory",
     "RecognitionNetwork",

@@ -686,9 +686,9 @@ class SigmoidBeliefNetwork:
         -----
         .. math::
 
-            \nabla_\theta \mathcal L(x) = \sum_z q_\phi(z \mid x)\,\nabla_\theta \ln p_\theta(x, z),
-            \qquad
-            \nabla_\phi \mathcal L(x) = \sum_z q_\phi(z \mid x)\,\ell(x, z)\,\nabla_\phi \ln q_\phi(z \mid x).
+            \nabla_\theta \mathcal L(x) &= \sum_z q_\phi(z \mid x)\,\nabla_\theta \ln p_\theta(x, z),
+            \\
+            \nabla_\phi \mathcal L(x) &= \sum_z q_\phi(z \mid x)\,\ell(x, z)\,\nabla_\phi \ln q_\phi(z \mid x).
 
         The second is the score-function identity with the expectation done
         exactly; the term :math:`-\sum_z q_\phi \nabla_\phi \ln q_\phi` is zero.
@@ -754,7 +754,7 @@ class RecognitionNetwork:
     .. math::
 
         \ln q_\phi(z \mid x) = \sum_h \bigl(z_h (Ux + d)_h - \ln(1 + e^{(Ux + d)_h})\bigr),
-        \qquad
+        \\
         \nabla_{[U, d]} \ln q_\phi(z \mid x) = (z - \pi) \otimes [x, 1].
 
     Examples
@@ -1269,9 +1269,9 @@ def train_nvil(
 
     .. math::
 
-        \theta \leftarrow \theta + \eta\,\frac{1}{SB}\sum_{s,n} \nabla_\theta \ln p_\theta(x_n, z_{sn}),
-        \qquad
-        \phi \leftarrow \phi + \eta\,\frac{1}{SB}\sum_{s,n} \frac{\ell_{sn} - b_{sn}}{s_v}\,
+        \theta &\leftarrow \theta + \eta\,\frac{1}{SB}\sum_{s,n} \nabla_\theta \ln p_\theta(x_n, z_{sn}),
+        \\
+        \phi &\leftarrow \phi + \eta\,\frac{1}{SB}\sum_{s,n} \frac{\ell_{sn} - b_{sn}}{s_v}\,
             \nabla_\phi \ln q_\phi(z_{sn} \mid x_n),
 
     where the baseline :math:`b_{sn}` and the scale :math:`s_v` depend on the

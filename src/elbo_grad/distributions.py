@@ -109,7 +109,7 @@ class DiagonalGaussian(_Family):
     .. math::
 
         \ln q_\phi(z) = \sum_d \Bigl(-\tfrac12 \ln 2\pi - \ln\sigma_d
-            - \tfrac12 \varepsilon_d^2\Bigr),\qquad
+            - \tfrac12 \varepsilon_d^2\Bigr), \\
         \frac{\partial \ln q_\phi(z)}{\partial \mu_d} = \frac{\varepsilon_d}{\sigma_d},\qquad
         \frac{\partial \ln q_\phi(z)}{\partial \ln\sigma_d} = \varepsilon_d^2 - 1.
 
@@ -190,6 +190,7 @@ class DiagonalGaussian(_Family):
 
     @property
     def params(self) -> np.ndarray:
+        r"""The flat parameter vector :math:`\phi = (\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`, shape ``(2 * dim,)`` (a new array)."""
         return np.concatenate([self.mean, self.log_std])
 
     @property
@@ -291,16 +292,29 @@ class DiagonalGaussian(_Family):
         Parameters
         ----------
         noise : array_like, shape (num_samples, dim)
-            :math:`\varepsilon`.
+            Standard normal draws :math:`\varepsilon_i`, one per row.
 
         Returns
         -------
         ndarray, shape (num_samples, dim)
+            :math:`z_i = \mu + \sigma \odot \varepsilon_i`, one per row;
+            distributed as :math:`q_\phi` when the rows of ``noise`` are
+            :math:`\mathcal N(0, I)`.
 
         Raises
         ------
         ValueError
-            If ``noise`` has the wrong shape or is not finite.
+            If ``noise`` is not of shape ``(num_samples, dim)``, is empty or
+            holds NaN or infinity.
+        TypeError
+            If ``noise`` is not numeric.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=[1.0, -1.0], log_std=[0.0, np.log(2.0)])
+        >>> q.reparameterize([[0.5, 1.0], [0.0, -1.0]])
+        array([[ 1.5,  1. ],
+               [ 1. , -3. ]])
         """
         noise = self._check_z(noise, "noise")
         return self.mean + self.std * noise
@@ -311,15 +325,30 @@ class DiagonalGaussian(_Family):
         Parameters
         ----------
         z : array_like, shape (num_samples, dim)
+            Points, one per row.
 
         Returns
         -------
         ndarray, shape (num_samples, dim)
+            The noise :math:`\varepsilon_i = (z_i - \mu)/\sigma` that
+            :meth:`reparameterize` maps to ``z[i]``.
 
         Raises
         ------
         ValueError
-            If ``z`` has the wrong shape or is not finite.
+            If ``z`` is not of shape ``(num_samples, dim)``, is empty or holds
+            NaN or infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=[1.0, -1.0], log_std=[0.0, np.log(2.0)])
+        >>> q.standardize([[1.5, 1.0]])
+        array([[0.5, 1. ]])
+        >>> noise = np.random.default_rng(0).standard_normal((5, 2))
+        >>> bool(np.allclose(q.standardize(q.reparameterize(noise)), noise))
+        True
         """
         eps = self._check_z(z) - self.mean
         eps /= self.std  # in place: one array allocated, not two
@@ -346,11 +375,18 @@ class DiagonalGaussian(_Family):
         Returns
         -------
         ndarray, shape (num_samples, 2 * dim)
+            Row ``i``, column ``k``:
+            :math:`\partial z_{i, d(k)} / \partial\phi_k`, in the order of
+            :attr:`params` (ones for the means, :math:`\sigma_d\varepsilon_{id}`
+            for the log standard deviations).
 
         Raises
         ------
         ValueError
-            If ``noise`` has the wrong shape or is not finite.
+            If ``noise`` is not of shape ``(num_samples, dim)``, is empty or
+            holds NaN or infinity.
+        TypeError
+            If ``noise`` is not numeric.
 
         Examples
         --------
@@ -369,14 +405,35 @@ class DiagonalGaussian(_Family):
         :meth:`score`); the "sticking the landing" form of the pathwise ELBO
         gradient uses it.
 
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Points, one per row.
+
         Returns
         -------
         ndarray, shape (num_samples, dim)
+            Row ``i`` is :math:`\nabla_z \ln q_\phi(z_i)`.
 
         Raises
         ------
         ValueError
-            If ``z`` has the wrong shape or is not finite.
+            If ``z`` is not of shape ``(num_samples, dim)``, is empty or holds
+            NaN or infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        At :math:`z = 3` under :math:`\mathcal N(1, 2^2)` the slope is
+        :math:`-(3 - 1)/4`, as a central difference of :meth:`log_prob` confirms:
+
+        >>> q = DiagonalGaussian(mean=1.0, log_std=np.log(2.0))
+        >>> q.grad_z_log_prob([[3.0]])
+        array([[-0.5]])
+        >>> step = 1e-5
+        >>> round(float(q.log_prob([[3.0 + step]])[0] - q.log_prob([[3.0 - step]])[0]) / (2 * step), 8)
+        -0.5
         """
         z = self._check_z(z)
         return -(z - self.mean) / self.std**2
@@ -384,26 +441,77 @@ class DiagonalGaussian(_Family):
     def entropy(self) -> float:
         r"""The entropy :math:`H[q_\phi] = \sum_d \bigl(\tfrac12 \ln(2\pi e) + \ln\sigma_d\bigr)`.
 
+        Returns
+        -------
+        float
+            :math:`H[q_\phi] = -\mathbb E_{q_\phi}[\ln q_\phi(z)]`, in nats.
+
         Examples
         --------
-        >>> round(DiagonalGaussian(mean=0.0, log_std=0.0).entropy(), 6)
+        >>> round(DiagonalGaussian(mean=0.0, log_std=0.0).entropy(), 6)  # ln(2 pi e) / 2
         1.418939
+        >>> from elbo_grad import exact_expectation
+        >>> q = DiagonalGaussian(mean=[0.0, 3.0], log_std=[0.5, -1.0])
+        >>> bool(np.isclose(q.entropy(), -exact_expectation(q.log_prob, q)))
+        True
         """
         return float(self.dim * 0.5 * (_LOG_2PI + 1.0) + np.sum(self.log_std))
 
     def entropy_gradient(self) -> np.ndarray:
         r""":math:`\nabla_\phi H[q_\phi]`: 0 for every mean, 1 for every log standard deviation.
 
+        The entropy depends on :math:`\phi` only through
+        :math:`\sum_d \ln\sigma_d`.
+
         Returns
         -------
         ndarray, shape (2 * dim,)
+            :math:`\nabla_\phi H[q_\phi]`, in the order of :attr:`params`.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=[0.0, 3.0], log_std=[0.5, -1.0])
+        >>> q.entropy_gradient()
+        array([0., 0., 1., 1.])
+        >>> step = 1e-6
+        >>> shifted = DiagonalGaussian.from_params(q.params + step * np.eye(4)[2])
+        >>> round((shifted.entropy() - q.entropy()) / step, 6)
+        1.0
         """
         return np.concatenate([np.zeros(self.dim), np.ones(self.dim)])
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)` for every sample and dimension; shape ``(num_samples, dim)``.
+        r"""The log-density of each coordinate, :math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)`, for every sample and dimension.
 
-        Row sums are :meth:`log_prob`.
+        Row sums are :meth:`log_prob`; the local estimators use the columns.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Points, one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+            Entry ``(i, d)`` is :math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, dim)``, is empty or holds
+            NaN or infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(mean=[0.0, 1.0], log_std=[0.0, np.log(2.0)])
+        >>> z = np.array([[0.0, 1.0], [1.0, 3.0]])
+        >>> q.log_prob_per_dimension(z).round(4)
+        array([[-0.9189, -1.6121],
+               [-1.4189, -2.1121]])
+        >>> bool(np.allclose(q.log_prob_per_dimension(z).sum(axis=1), q.log_prob(z)))
+        True
         """
         z = self._check_z(z)
         eps = (z - self.mean) / self.std
@@ -585,6 +693,7 @@ class Bernoulli(_Family):
 
     @property
     def params(self) -> np.ndarray:
+        r"""The flat parameter vector :math:`\phi`, the logits, shape ``(dim,)`` (a copy)."""
         return self.logits.copy()
 
     @property
@@ -641,9 +750,37 @@ class Bernoulli(_Family):
         return z
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`z_{id}\phi_d - \ln(1 + e^{\phi_d})` for every sample and dimension; shape ``(num_samples, dim)``.
+        r"""The log-probability of each coordinate, :math:`z_{id}\phi_d - \ln(1 + e^{\phi_d})`, for every sample and dimension.
 
-        Row sums are :meth:`log_prob`.
+        Row sums are :meth:`log_prob`; the local estimators use the columns.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Binary vectors (0s and 1s), one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+            Entry ``(i, d)`` is :math:`\ln q_{\phi_d}(z_{id})`, computed
+            without overflow for large logits.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not 2-D with ``dim`` columns, is empty, or holds
+            anything but 0s and 1s.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        With :math:`\pi = (1/2, 3/4)`:
+
+        >>> q = Bernoulli(logits=[0.0, np.log(3.0)])
+        >>> np.exp(q.log_prob_per_dimension([[1.0, 1.0], [0.0, 0.0]])).round(12)
+        array([[0.5 , 0.75],
+               [0.5 , 0.25]])
         """
         z = self._check_binary(z)
         # z * logits - log(1 + exp(logits)), computed without overflow.
@@ -802,18 +939,45 @@ class Categorical(_Family):
 
     @classmethod
     def from_params(cls, params: ArrayLike, num_categories: int | None = None) -> Categorical:
-        """Build the family from its flat parameter vector (the logits, row by row).
+        r"""Build the family from its flat parameter vector (the logits, row by row).
+
+        The inverse of :attr:`params`:
+        ``Categorical.from_params(q.params, q.num_categories)`` is a copy of
+        ``q``.
 
         Parameters
         ----------
         params : array_like, shape (dim * num_categories,)
+            The logits :math:`\phi_{d,k}`, variable by variable: entry
+            ``d * num_categories + k`` is :math:`\phi_{d,k}`.
         num_categories : int, optional
-            :math:`K`. By default ``len(params)``: a single variable.
+            :math:`K \ge 2`. By default ``len(params)``: a single variable.
+
+        Returns
+        -------
+        Categorical
+            The family with these parameters, ``dim = len(params) // num_categories``.
 
         Raises
         ------
         ValueError
-            If ``len(params)`` is not a multiple of ``num_categories``.
+            If ``params`` is not 1-D, is empty or holds NaN or infinity, if
+            ``num_categories < 2``, or if ``len(params)`` is not a multiple of
+            ``num_categories``.
+        TypeError
+            If ``params`` is not numeric or ``num_categories`` is not an
+            integer.
+
+        Examples
+        --------
+        >>> q = Categorical.from_params([0.0, 1.0, 2.0, 0.5, 0.0, -0.5], num_categories=3)
+        >>> q.dim, q.num_categories
+        (2, 3)
+        >>> q.logits
+        array([[ 0. ,  1. ,  2. ],
+               [ 0.5,  0. , -0.5]])
+        >>> Categorical.from_params(q.params, q.num_categories).params.tolist() == q.params.tolist()
+        True
         """
         params = finite_array(params, "params", ndim=1)
         if num_categories is None:
@@ -839,6 +1003,7 @@ class Categorical(_Family):
 
     @property
     def params(self) -> np.ndarray:
+        r"""The flat parameter vector ``logits.ravel()``, shape ``(dim * num_categories,)`` (a copy)."""
         return self.logits.ravel().copy()
 
     @property
@@ -850,10 +1015,47 @@ class Categorical(_Family):
         return {"logits": self.logits}
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        """Draw ``num_samples`` vectors of category indices (as floats); shape ``(num_samples, dim)``.
+        r"""Draw ``num_samples`` independent vectors of category indices :math:`z_i \sim q_\phi`.
 
-        Each :math:`z_d` is found by inverting the cumulative distribution at a
-        uniform draw.
+        Parameters
+        ----------
+        num_samples : int
+            The number :math:`n \ge 1` of samples.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness: a seed, a generator (whose state advances)
+            or ``None`` for fresh entropy.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+            One sample per row: category indices stored as floats
+            ``0.0, 1.0, ..., num_categories - 1``.
+
+        Raises
+        ------
+        ValueError
+            If ``num_samples < 1`` or ``rng`` is a negative seed.
+        TypeError
+            If ``num_samples`` is not an integer or ``rng`` is not a seed, a
+            generator or ``None``.
+
+        Notes
+        -----
+        Each :math:`z_d` inverts the cumulative distribution at a uniform draw
+        :math:`u \sim \mathrm{Uniform}(0, 1)`:
+        :math:`z_d = \#\{k < K - 1 : u \ge \sum_{j \le k} \pi_{d,j}\}`.
+
+        Examples
+        --------
+        The frequencies of the categories are within four standard errors of
+        :math:`\pi`:
+
+        >>> q = Categorical(logits=np.log([0.2, 0.3, 0.5]))
+        >>> z = q.sample(100_000, rng=0)
+        >>> frequencies = q.one_hot(z).mean(axis=0)[0]
+        >>> standard_error = np.sqrt(q.probs[0] * (1 - q.probs[0]) / 100_000)
+        >>> bool(np.all(np.abs(frequencies - q.probs[0]) < 4 * standard_error))
+        True
         """
         num_samples = check_num_samples(num_samples)
         rng = as_generator(rng)
@@ -871,27 +1073,138 @@ class Categorical(_Family):
         return z
 
     def one_hot(self, z: ArrayLike) -> np.ndarray:
-        """The one-hot code of ``z``: shape ``(num_samples, dim, num_categories)``."""
+        r"""The one-hot code of a batch of category indices.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Category indices (``0.0, 1.0, ..., num_categories - 1``), one
+            sample per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim, num_categories)
+            Entry ``(i, d, k)`` is :math:`[z_{id} = k]`: 1.0 or 0.0.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not 2-D with ``dim`` columns, is empty, or holds
+            anything but category indices.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> q = Categorical(logits=np.zeros((2, 3)))
+        >>> q.one_hot([[2.0, 0.0]])
+        array([[[0., 0., 1.],
+                [1., 0., 0.]]])
+        """
         z = self._check_categories(z)
         return (z[:, :, None] == np.arange(self.num_categories)).astype(float)
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln \pi_{d, z_{id}}` for every sample and variable; shape ``(num_samples, dim)``.
+        r"""The log-probability of each coordinate, :math:`\ln \pi_{d, z_{id}}`, for every sample and variable.
 
-        Row sums are :meth:`log_prob`.
+        Row sums are :meth:`log_prob`; the local estimators use the columns.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Category indices, one sample per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim)
+            Entry ``(i, d)`` is :math:`\ln \pi_{d, z_{id}}`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not 2-D with ``dim`` columns, is empty, or holds
+            anything but category indices.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> q = Categorical(logits=np.log([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]))
+        >>> np.exp(q.log_prob_per_dimension([[2.0, 0.0], [0.0, 1.0]])).round(12)
+        array([[0.5, 0.6],
+               [0.2, 0.3]])
         """
         z = self._check_categories(z)
         return self.log_probs[np.arange(self.dim), z.astype(int)]
 
     def log_prob(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln q_\phi(z_i)` for every row ``z[i]``; shape ``(num_samples,)``."""
+        r"""Evaluate the log-probability :math:`\ln q_\phi(z_i)` for every row ``z[i]``.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Category indices, one sample per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples,)
+            :math:`\ln q_\phi(z_i) = \sum_d \ln \pi_{d, z_{id}}`, computed
+            without overflow for large logits.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not 2-D with ``dim`` columns, is empty, or holds
+            anything but category indices.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        The probabilities of all :math:`3^2` values sum to one:
+
+        >>> from elbo_grad import enumerate_support
+        >>> q = Categorical(logits=np.log([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]))
+        >>> np.exp(q.log_prob([[2.0, 0.0]])).round(12)
+        array([0.3])
+        >>> round(float(np.exp(q.log_prob(enumerate_support(q))).sum()), 12)
+        1.0
+        """
         return self.log_prob_per_dimension(z).sum(axis=1)
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z_i) = \operatorname{onehot}(z_i) - \pi` for every row; shape ``(num_samples, dim * num_categories)``.
+        r"""Evaluate the score :math:`\nabla_\phi \ln q_\phi(z_i) = \operatorname{onehot}(z_i) - \pi` for every row ``z[i]``.
 
-        Column ``d * num_categories + k`` is the derivative with respect to
-        :math:`\phi_{d,k}`, in the order of :attr:`params`.
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, dim)
+            Category indices, one sample per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, dim * num_categories)
+            Column ``d * num_categories + k`` is
+            :math:`\partial \ln q_\phi(z_i) / \partial \phi_{d,k} = [z_{id} = k] - \pi_{d,k}`,
+            in the order of :attr:`params`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not 2-D with ``dim`` columns, is empty, or holds
+            anything but category indices.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        The expected score is zero (here summed exactly over the support):
+
+        >>> from elbo_grad import exact_expectation
+        >>> q = Categorical(logits=np.log([0.2, 0.3, 0.5]))
+        >>> q.score([[2.0]]).round(12)
+        array([[-0.2, -0.3,  0.5]])
+        >>> exact_expectation(q.score, q).round(12) + 0.0
+        array([0., 0., 0.])
         """
         one_hot = self.one_hot(z)
         return (one_hot - self.probs).reshape(one_hot.shape[0], -1)

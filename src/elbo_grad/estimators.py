@@ -213,20 +213,46 @@ def score_function_terms(
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
+        Row ``i`` is :math:`(f(z_i) - b)\,\nabla_\phi \ln q_\phi(z_i)`; the
+        row mean is :func:`score_function_gradient`'s estimate from these
+        samples.
 
     Raises
     ------
     ValueError
         If ``z`` does not fit ``q``, ``f`` returns the wrong shape or a
         non-finite value, or ``baseline`` is invalid.
+    TypeError
+        If ``z`` is not numeric.
+
+    Notes
+    -----
+    For a constant baseline :math:`b` each term is unbiased for the gradient:
+
+    .. math::
+
+        \mathbb E_{q_\phi}\bigl[(f(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr]
+            = \nabla_\phi \mathbb E_{q_\phi}[f(z)],
+
+    since :math:`\mathbb E_{q_\phi}[\nabla_\phi \ln q_\phi(z)] = 0`.
 
     Examples
     --------
-    >>> from elbo_grad import Bernoulli
+    >>> from elbo_grad import Bernoulli, exact_expectation
     >>> q = Bernoulli(logits=[0.0])
-    >>> score_function_terms(lambda z: 3.0 * z[:, 0] + 1.0, q, np.array([[0.0], [1.0]]))
+    >>> f = lambda z: 3.0 * z[:, 0] + 1.0
+    >>> score_function_terms(f, q, np.array([[0.0], [1.0]]))
     array([[-0.5],
            [ 2. ]])
+
+    Averaged exactly over :math:`q`, the terms give
+    :math:`\frac{d}{d\phi}\mathbb E[3z + 1] = 3\pi(1 - \pi) = 0.75`, with or
+    without a baseline:
+
+    >>> exact_expectation(lambda z: score_function_terms(f, q, z), q)
+    array([0.75])
+    >>> exact_expectation(lambda z: score_function_terms(f, q, z, baseline=2.5), q)
+    array([0.75])
     """
     z = finite_array(z, "z", ndim=2)
     checked = _check_baseline(baseline, q.num_params, z.shape[0])
@@ -258,7 +284,7 @@ def score_function_gradient(
     baseline : float, optional
         A constant :math:`b` subtracted from :math:`f`. Because the expected
         score is zero, any constant leaves the estimator unbiased; a good one
-        lowers its variance. Also accepted (see :mod:`elbo_grad.baselines`):
+        lowers its variance. Also accepted (see the baselines below):
 
         * an array of shape ``(q.num_params,)``: one constant :math:`b_k` per
           parameter (unbiased);
@@ -303,8 +329,8 @@ def score_function_gradient(
     .. math::
 
         \nabla_\phi \mathbb E_{q_\phi}[f(z)]
-            = \mathbb E_{q_\phi}\bigl[(f(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \frac1n \sum_{i=1}^n (f(z_i) - b)\,\nabla_\phi \ln q_\phi(z_i),
+            &= \mathbb E_{q_\phi}\bigl[(f(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr] \\
+            &\approx \frac1n \sum_{i=1}^n (f(z_i) - b)\,\nabla_\phi \ln q_\phi(z_i),
             \qquad z_i \sim q_\phi .
 
     Examples
@@ -439,9 +465,9 @@ def elbo_gradient(
     .. math::
 
         \nabla_\phi \mathcal L
-            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
-              \nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
+            &= \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,
+              \nabla_\phi \ln q_\phi(z)\bigr] \\
+            &\approx \frac1n \sum_{i=1}^n \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,
               \nabla_\phi \ln q_\phi(z_i).
 
     The :math:`-\ln q_\phi` inside the expectation depends on :math:`\phi`
@@ -488,18 +514,51 @@ def local_score_function_terms(
         Maps ``z`` of shape ``(num_samples, q.dim)`` to shape
         ``(num_samples, q.dim)``: column :math:`d` is :math:`f_d(z)`.
     q : DiagonalGaussian, Bernoulli or Categorical
+        The factorised distribution the samples come from.
     z : array_like, shape (num_samples, q.dim)
+        The samples, one per row.
     baseline : as :func:`score_function_terms`, keyword-only
+        Subtracted from each parameter's local signal; a baseline computed
+        from the batch uses the rows of ``z`` as the batch.
 
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
+        Term :math:`(i, k)` above; the row mean is
+        :func:`local_score_function_gradient`'s estimate from these samples.
 
     Raises
     ------
     ValueError
         If ``z`` does not fit ``q``, ``local_f`` returns the wrong shape or a
         non-finite value, or ``baseline`` is invalid.
+    TypeError
+        If ``z`` is not numeric.
+
+    Notes
+    -----
+    For a factorised :math:`q` and local functions with :math:`f - f_d`
+    independent of :math:`z_d`, each term is unbiased:
+
+    .. math::
+
+        \mathbb E_{q_\phi}\bigl[(f_{d(k)}(z) - b)\,\partial_{\phi_k} \ln q_\phi(z)\bigr]
+            = \frac{\partial}{\partial \phi_k} \mathbb E_{q_\phi}[f(z)].
+
+    Examples
+    --------
+    :math:`f(z) = z_1 + 2 z_2` for two independent bits with
+    :math:`\pi = (1/2, 1/2)`: the local functions are :math:`z_1` and
+    :math:`2 z_2`, and the terms average exactly to the gradient
+    :math:`(\pi_1(1-\pi_1), 2\pi_2(1-\pi_2)) = (0.25, 0.5)`:
+
+    >>> from elbo_grad import Bernoulli, exact_expectation
+    >>> q = Bernoulli(logits=[0.0, 0.0])
+    >>> local_f = lambda z: z * [1.0, 2.0]
+    >>> local_score_function_terms(local_f, q, np.array([[1.0, 1.0]]))
+    array([[0.5, 1. ]])
+    >>> exact_expectation(lambda z: local_score_function_terms(local_f, q, z), q)
+    array([0.25, 0.5 ])
     """
     z = finite_array(z, "z", ndim=2)
     checked = _check_baseline(baseline, q.num_params, z.shape[0])
@@ -549,8 +608,11 @@ def local_score_function_gradient(
     Returns
     -------
     gradient : ndarray, shape (q.num_params,)
+        The estimate :math:`\frac1n \sum_i (f_{d(k)}(z_i) - b)\,
+        \partial_{\phi_k} \ln q_\phi(z_i)` for every parameter :math:`k`.
     terms : ndarray, shape (num_samples, q.num_params)
-        Only if ``return_terms``.
+        Only if ``return_terms``: the summands, whose row mean is
+        ``gradient``.
 
     Raises
     ------
@@ -608,10 +670,49 @@ def local_learning_signal(local_log_joint: SampleFunction, q: Family, z: ArrayLi
     q : DiagonalGaussian, Bernoulli or Categorical
         A factorised family.
     z : array_like, shape (num_samples, q.dim)
+        Samples, one per row.
 
     Returns
     -------
     ndarray, shape (num_samples, q.dim)
+        Entry ``(i, d)`` is :math:`\ell_d(z_i)`.
+
+    Raises
+    ------
+    ValueError
+        If ``z`` does not fit ``q`` (wrong shape, NaN or infinity), or
+        ``local_log_joint`` returns the wrong shape or a non-finite value.
+    TypeError
+        If ``z`` is not numeric.
+
+    Notes
+    -----
+    With :math:`\ln p(x, z) = \sum_c \psi_c(z_{C_c})` a sum of factors and
+    :math:`q_\phi(z) = \prod_d q_{\phi_d}(z_d)`,
+
+    .. math::
+
+        \ell_d(z) = \sum_{c:\, d \in C_c} \psi_c(z_{C_c}) - \ln q_{\phi_d}(z_d),
+        \qquad
+        \mathbb E_{q_\phi}\bigl[\ell_{d(k)}(z)\,\partial_{\phi_k} \ln q_\phi(z)\bigr]
+            = \frac{\partial \mathcal L}{\partial \phi_k} .
+
+    A factor that touches several latents appears in each of their
+    signals, so the local signals need not sum to the learning signal.
+
+    Examples
+    --------
+    With factors :math:`z_1` and :math:`2 z_2`, one per latent, the local
+    signals do sum to the learning signal:
+
+    >>> from elbo_grad import Bernoulli
+    >>> q = Bernoulli(logits=[0.0, 0.0])
+    >>> z = np.array([[1.0, 0.0]])
+    >>> local = local_learning_signal(lambda z: z * [1.0, 2.0], q, z)
+    >>> local.round(4)  # 1 + ln 2 and 0 + ln 2
+    array([[1.6931, 0.6931]])
+    >>> bool(np.allclose(local.sum(axis=1), learning_signal(lambda z: z @ [1.0, 2.0], q, z)))
+    True
     """
     z = finite_array(z, "z", ndim=2)
     values = _evaluate_per_dimension(local_log_joint, z, "local_log_joint")
@@ -640,21 +741,46 @@ def local_elbo_gradient(
     Parameters
     ----------
     local_log_joint : callable
-        As :func:`local_learning_signal`.
-    q, num_samples, rng, baseline, return_terms
-        As :func:`local_score_function_gradient`.
+        As :func:`local_learning_signal`: column :math:`d` of its value is
+        the sum of the factors of :math:`\ln p(x, z)` that contain
+        :math:`z_d`.
+    q : DiagonalGaussian, Bernoulli or Categorical
+        The factorised variational distribution.
+    num_samples : int
+        The number :math:`n \ge 1` of samples.
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of randomness.
+    baseline : as :func:`score_function_gradient`, keyword-only
+        Subtracted from each parameter's local learning signal.
+    return_terms : bool, default False
+        Also return the per-sample terms, shape ``(num_samples, q.num_params)``.
 
     Returns
     -------
     gradient : ndarray, shape (q.num_params,)
+        The estimate of :math:`\nabla_\phi \mathcal L`, in the order of
+        ``q.params``.
     terms : ndarray, shape (num_samples, q.num_params)
-        Only if ``return_terms``.
+        Only if ``return_terms``: the summands, whose row mean is
+        ``gradient``.
 
     Raises
     ------
     ValueError, TypeError
         As :func:`score_function_gradient`, with ``local_log_joint`` named
         when it returns the wrong shape or a non-finite value.
+
+    Notes
+    -----
+    With the local learning signals :math:`\ell_d` of
+    :func:`local_learning_signal` and :math:`d(k)` the dimension of
+    parameter :math:`k`,
+
+    .. math::
+
+        \frac{\partial \mathcal L}{\partial \phi_k}
+            = \mathbb E_{q_\phi}\bigl[\ell_{d(k)}(z)\,\partial_{\phi_k} \ln q_\phi(z)\bigr]
+            \approx \frac1n \sum_{i=1}^n \ell_{d(k)}(z_i)\,\partial_{\phi_k} \ln q_\phi(z_i).
 
     Examples
     --------
@@ -705,6 +831,7 @@ def pathwise_terms(grad_f: SampleFunction, q: DiagonalGaussian, z: ArrayLike) ->
         Maps ``z`` of shape ``(num_samples, q.dim)`` to :math:`\nabla_z f(z_i)`,
         shape ``(num_samples, q.dim)``.
     q : DiagonalGaussian
+        The distribution the samples come from.
     z : array_like, shape (num_samples, q.dim)
         Samples; the noise that made them is recovered as
         :math:`\varepsilon_i = (z_i - \mu)/\sigma`.
@@ -712,6 +839,9 @@ def pathwise_terms(grad_f: SampleFunction, q: DiagonalGaussian, z: ArrayLike) ->
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
+        Row ``i`` is :math:`\nabla_\phi f(\mu + \sigma \odot \varepsilon_i)`,
+        in the order of ``q.params``; the row mean is
+        :func:`pathwise_gradient`'s estimate from these samples.
 
     Raises
     ------
@@ -721,12 +851,30 @@ def pathwise_terms(grad_f: SampleFunction, q: DiagonalGaussian, z: ArrayLike) ->
         If ``z`` does not fit ``q`` or ``grad_f`` returns the wrong shape or a
         non-finite value.
 
+    Notes
+    -----
+    By the chain rule through :math:`z_d = \mu_d + \sigma_d \varepsilon_d`,
+
+    .. math::
+
+        \frac{\partial f(z)}{\partial \mu_d} = \frac{\partial f}{\partial z_d},
+        \qquad
+        \frac{\partial f(z)}{\partial \ln\sigma_d} = \frac{\partial f}{\partial z_d}\,\sigma_d \varepsilon_d,
+
+    and :math:`\mathbb E_\varepsilon[\nabla_\phi f(z)] = \nabla_\phi \mathbb E_{q_\phi}[f(z)]`.
+
     Examples
     --------
-    >>> from elbo_grad import DiagonalGaussian
+    >>> from elbo_grad import DiagonalGaussian, exact_expectation
     >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)
     >>> pathwise_terms(lambda z: 2 * z, q, np.array([[2.0]]))  # d(z^2)/dz = 2z; dz/dmu = 1, dz/dln(sigma) = 1
     array([[4., 4.]])
+
+    Averaged over :math:`q` they give the gradient of
+    :math:`\mathbb E[z^2] = \mu^2 + \sigma^2`, :math:`(2\mu, 2\sigma^2) = (2, 2)`:
+
+    >>> exact_expectation(lambda z: pathwise_terms(lambda z: 2 * z, q, z), q).round(12)
+    array([2., 2.])
     """
     q = _check_reparameterizable(q)
     z = q._check_z(z)
@@ -785,7 +933,7 @@ def pathwise_gradient(
 
         \nabla_\phi \mathbb E_{q_\phi}[f(z)]
             = \mathbb E_{\varepsilon}\bigl[\nabla_\phi f(\mu + \sigma\odot\varepsilon)\bigr],
-        \qquad
+        \\
         \frac{\partial}{\partial \mu_d} = \frac{\partial f}{\partial z_d}, \quad
         \frac{\partial}{\partial \ln\sigma_d} = \frac{\partial f}{\partial z_d}\,\sigma_d\varepsilon_d .
 
@@ -825,11 +973,26 @@ def pathwise_elbo_terms(
 ) -> np.ndarray:
     r"""The pathwise ELBO estimator's per-sample terms at given samples.
 
-    See :func:`pathwise_elbo_gradient` for ``entropy``.
+    Parameters
+    ----------
+    grad_log_joint : callable
+        Maps ``z`` of shape ``(num_samples, q.dim)`` to
+        :math:`\nabla_z \ln p(x, z_i)`, shape ``(num_samples, q.dim)``.
+    q : DiagonalGaussian
+        The distribution the samples come from.
+    z : array_like, shape (num_samples, q.dim)
+        Samples; the noise that made them is recovered as
+        :math:`\varepsilon_i = (z_i - \mu)/\sigma`.
+    entropy : {"analytic", "sticking-the-landing"}, keyword-only
+        How the :math:`-\mathbb E_q[\ln q_\phi]` part is handled; see
+        :func:`pathwise_elbo_gradient`.
 
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
+        Row ``i`` is one sample's estimate of :math:`\nabla_\phi \mathcal L`,
+        in the order of ``q.params``; the row mean is
+        :func:`pathwise_elbo_gradient`'s estimate from these samples.
 
     Raises
     ------
@@ -838,6 +1001,37 @@ def pathwise_elbo_terms(
     ValueError
         If ``entropy`` is not one of the two forms, ``z`` does not fit ``q``,
         or ``grad_log_joint`` returns the wrong shape or a non-finite value.
+
+    Notes
+    -----
+    With :math:`J_i = \partial z_i / \partial \phi` (see :func:`pathwise_terms`),
+    the term for sample :math:`i` is
+
+    .. math::
+
+        \text{analytic:}\quad &\nabla_z \ln p(x, z_i)\, J_i + \nabla_\phi H[q_\phi], \\
+        \text{sticking the landing:}\quad
+            &\bigl(\nabla_z \ln p(x, z_i) - \nabla_z \ln q_\phi(z_i)\bigr)\, J_i .
+
+    Both have mean :math:`\nabla_\phi \mathcal L` under :math:`q_\phi`.
+
+    Examples
+    --------
+    Averaged exactly over :math:`q`, the terms give the ELBO gradient of the
+    conjugate model; at the posterior the sticking-the-landing terms vanish
+    sample by sample:
+
+    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian, exact_expectation
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
+    >>> exact_expectation(lambda z: pathwise_elbo_terms(model.grad_log_joint, q, z), q).round(10) + 0.0
+    array([ 3., -2.])
+    >>> posterior = model.posterior()
+    >>> z = posterior.sample(3, rng=0)
+    >>> pathwise_elbo_terms(model.grad_log_joint, posterior, z, entropy="sticking-the-landing").round(12) + 0.0
+    array([[0., 0.],
+           [0., 0.],
+           [0., 0.]])
     """
     q = _check_reparameterizable(q)
     _check_entropy(entropy)
@@ -890,8 +1084,11 @@ def pathwise_elbo_gradient(
     Returns
     -------
     gradient : ndarray, shape (q.num_params,)
+        The estimate of :math:`\nabla_\phi \mathcal L`: means first, then
+        log standard deviations, as ``q.params``.
     terms : ndarray, shape (num_samples, q.num_params)
-        Only if ``return_terms``.
+        Only if ``return_terms``: the summands, whose row mean is
+        ``gradient``.
 
     Raises
     ------

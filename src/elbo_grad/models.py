@@ -3,10 +3,12 @@ r"""Example models with exact ELBOs and exact gradients, to check estimators aga
 Two kinds of reference live here:
 
 * models whose ELBO and gradient have closed forms (:class:`ConjugateGaussian`);
-* numerical references for a model of your own with a few continuous latent
-  variables: the ELBO and its gradient by Gauss–Hermite quadrature
-  (:func:`quadrature_elbo`, :func:`quadrature_elbo_gradient`) and the
-  posterior's moments and the evidence on a grid (:func:`grid_posterior`).
+* a numerical reference for a model of your own with a few continuous latent
+  variables: the posterior's moments and the evidence on a grid
+  (:func:`grid_posterior`).
+
+The ELBO and its gradient of any model, by enumeration or Gauss–Hermite
+quadrature, are in :mod:`elbo_grad.exact`.
 """
 
 from __future__ import annotations
@@ -15,16 +17,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_num_samples, finite_array, positive_scalar
+from ._validation import finite_array, positive_scalar
 from .distributions import DiagonalGaussian
-from .estimators import learning_signal
 
 __all__ = [
     "BoltzmannChain",
     "ConjugateGaussian",
     "grid_posterior",
-    "quadrature_elbo",
-    "quadrature_elbo_gradient",
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -76,10 +75,10 @@ class ConjugateGaussian:
 
     .. math::
 
-        \mathcal L(m, s) = -\tfrac12\ln(2\pi\sigma_0^2) - \frac{m^2 + s^2}{2\sigma_0^2}
-            + \sum_{j=1}^N \Bigl(-\tfrac12\ln(2\pi\sigma^2)
-            - \frac{(x_j - m)^2 + s^2}{2\sigma^2}\Bigr)
-            + \tfrac12\ln(2\pi e) + \ln s,
+        \mathcal L(m, s) ={}& -\tfrac12\ln(2\pi\sigma_0^2) - \frac{m^2 + s^2}{2\sigma_0^2} \\
+            &+ \sum_{j=1}^N \Bigl(-\tfrac12\ln(2\pi\sigma^2)
+            - \frac{(x_j - m)^2 + s^2}{2\sigma^2}\Bigr) \\
+            &+ \tfrac12\ln(2\pi e) + \ln s,
 
     .. math::
 
@@ -175,16 +174,35 @@ class ConjugateGaussian:
         Parameters
         ----------
         z : array_like, shape (num_samples, 1)
+            Values of the latent variable, one per row.
 
         Returns
         -------
         ndarray, shape (num_samples, 1)
+            :math:`\partial \ln p(x, z_i) / \partial z` for the stored
+            observations :math:`x`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, 1)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
 
         Examples
         --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).grad_log_joint(np.array([[0.0], [1.0]]))
+        The slope is zero at the posterior mean, here 1; a central difference
+        of :meth:`log_joint` agrees elsewhere:
+
+        >>> model = ConjugateGaussian(x=[1.0, 2.0])
+        >>> model.grad_log_joint(np.array([[0.0], [1.0]]))
         array([[3.],
                [0.]])
+        >>> step = 1e-5
+        >>> slope = (model.log_joint([[0.5 + step]]) - model.log_joint([[0.5 - step]])) / (2 * step)
+        >>> bool(np.isclose(slope[0], model.grad_log_joint([[0.5]])[0, 0]))
+        True
         """
         z = finite_array(z, "z", ndim=2)
         if z.shape[1] != 1:
@@ -330,161 +348,10 @@ class ConjugateGaussian:
         return float(self.log_joint(z)[0] - posterior.log_prob(z)[0])
 
 
-# Numerical references for a model of your own -----------------------------------------
+# A numerical reference for a model of your own: the posterior on a grid -----------------
 
-_MAX_NODES = 10**6
 _MAX_GRID_POINTS = 10**7
 _GRID_CHUNK = 2**16
-
-
-def _check_gaussian(q: object) -> DiagonalGaussian:
-    if not isinstance(q, DiagonalGaussian):
-        raise TypeError(f"q must be a DiagonalGaussian for Gauss-Hermite quadrature, got {q!r}")
-    return q
-
-
-def _gauss_hermite_nodes(q: DiagonalGaussian, num_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor-product Gauss–Hermite nodes for :math:`\\mathbb E_q`, shape ``(num_points**dim, dim)``, and weights summing to 1."""
-    num_points = check_num_samples(num_points, name="num_points")
-    if num_points**q.dim > _MAX_NODES:
-        raise ValueError(
-            f"num_points**dim = {num_points}**{q.dim} exceeds {_MAX_NODES} nodes; "
-            "quadrature on a tensor grid is for a few latent dimensions only"
-        )
-    standard_nodes, weights = np.polynomial.hermite_e.hermegauss(num_points)
-    weights = weights / weights.sum()
-    grids = np.meshgrid(*([standard_nodes] * q.dim), indexing="ij")
-    noise = np.stack([grid.ravel() for grid in grids], axis=1)
-    node_weights = np.prod(np.meshgrid(*([weights] * q.dim), indexing="ij"), axis=0).ravel()
-    return q.mean + q.std * noise, node_weights
-
-
-def quadrature_elbo(
-    log_joint: Callable[[np.ndarray], np.ndarray], q: DiagonalGaussian, *, num_points: int = 40
-) -> float:
-    r"""Compute the ELBO of any model by Gauss–Hermite quadrature, for a Gaussian :math:`q`.
-
-    A deterministic reference for a model without a closed form: the same
-    expectation the Monte Carlo estimators sample, integrated on a grid of
-    ``num_points`` nodes per latent dimension instead.
-
-    Parameters
-    ----------
-    log_joint : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_k)`,
-        shape ``(num_nodes,)``.
-    q : DiagonalGaussian
-        The variational distribution; ``num_points**q.dim`` must not exceed
-        a million.
-    num_points : int, default 40
-        Nodes per dimension. The rule is exact when the learning signal is a
-        polynomial of degree below ``2 * num_points`` in :math:`z`; for
-        smooth log-joints the error falls faster than any power.
-
-    Returns
-    -------
-    float
-        :math:`\mathcal L(\phi) \approx \sum_k w_k\,\bigl(\ln p(x, z_k) - \ln q_\phi(z_k)\bigr)`.
-
-    Raises
-    ------
-    TypeError
-        If ``q`` is not a :class:`DiagonalGaussian` or ``num_points`` is not
-        an integer.
-    ValueError
-        If ``num_points < 1``, the grid would exceed a million nodes, or
-        ``log_joint`` returns the wrong shape or a non-finite value.
-
-    See Also
-    --------
-    quadrature_elbo_gradient : The gradient of the same integral.
-    grid_posterior : The posterior's moments and the evidence on a grid.
-
-    Notes
-    -----
-    With the probabilists' Gauss–Hermite nodes :math:`\varepsilon_k` and
-    weights :math:`w_k` (normalised to sum to 1), in every dimension,
-
-    .. math::
-
-        \mathbb E_{q_\phi}[f(z)] = \mathbb E_{\varepsilon \sim \mathcal N(0, I)}
-            [f(\mu + \sigma \odot \varepsilon)]
-            \approx \sum_k w_k\, f(\mu + \sigma \odot \varepsilon_k).
-
-    Examples
-    --------
-    On the conjugate model the rule is exact:
-
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = DiagonalGaussian(mean=0.5, log_std=-0.5)
-    >>> bool(np.isclose(quadrature_elbo(model.log_joint, q), model.exact_elbo(q), rtol=1e-12))
-    True
-    """
-    q = _check_gaussian(q)
-    nodes, weights = _gauss_hermite_nodes(q, num_points)
-    return float(weights @ learning_signal(log_joint, q, nodes))
-
-
-def quadrature_elbo_gradient(
-    log_joint: Callable[[np.ndarray], np.ndarray], q: DiagonalGaussian, *, num_points: int = 40
-) -> np.ndarray:
-    r"""Compute :math:`\nabla_\phi \mathcal L` of any model by Gauss–Hermite quadrature, for a Gaussian :math:`q`.
-
-    The score-function identity integrated deterministically: the reference
-    to check :func:`elbo_gradient` against on a model of your own.
-
-    Parameters
-    ----------
-    log_joint : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_k)`,
-        shape ``(num_nodes,)``.
-    q : DiagonalGaussian
-        The variational distribution; ``num_points**q.dim`` must not exceed
-        a million.
-    num_points : int, default 40
-        Nodes per dimension, as in :func:`quadrature_elbo`.
-
-    Returns
-    -------
-    ndarray, shape (q.num_params,)
-        :math:`\nabla_\phi \mathcal L`, in the order of ``q.params`` (means,
-        then log standard deviations).
-
-    Raises
-    ------
-    TypeError
-        If ``q`` is not a :class:`DiagonalGaussian` or ``num_points`` is not
-        an integer.
-    ValueError
-        If ``num_points < 1``, the grid would exceed a million nodes, or
-        ``log_joint`` returns the wrong shape or a non-finite value.
-
-    See Also
-    --------
-    quadrature_elbo : The ELBO by the same rule.
-
-    Notes
-    -----
-    With the nodes :math:`z_k = \mu + \sigma \odot \varepsilon_k` and
-    weights :math:`w_k` of :func:`quadrature_elbo`,
-
-    .. math::
-
-        \nabla_\phi \mathcal L
-            = \mathbb E_{q_\phi}\bigl[(\ln p(x, z) - \ln q_\phi(z))\,\nabla_\phi \ln q_\phi(z)\bigr]
-            \approx \sum_k w_k\,\bigl(\ln p(x, z_k) - \ln q_\phi(z_k)\bigr)\,\nabla_\phi \ln q_\phi(z_k).
-
-    Examples
-    --------
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
-    >>> quadrature_elbo_gradient(model.log_joint, q).round(12)
-    array([ 3., -2.])
-    """
-    q = _check_gaussian(q)
-    nodes, weights = _gauss_hermite_nodes(q, num_points)
-    signal = learning_signal(log_joint, q, nodes)
-    return (weights * signal) @ q.score(nodes)
 
 
 def _trapezoid_log_weights(axis: np.ndarray) -> np.ndarray:
@@ -538,7 +405,7 @@ def grid_posterior(
 
     See Also
     --------
-    quadrature_elbo : The ELBO of a Gaussian :math:`q`, by quadrature.
+    exact_elbo : The ELBO of a Gaussian :math:`q`, by Gauss–Hermite quadrature.
 
     Notes
     -----
@@ -547,7 +414,7 @@ def grid_posterior(
     .. math::
 
         \ln p(x) \approx \ln \sum_k v_k\, p(x, z_k),\qquad
-        \mathbb E[z \mid x] \approx \sum_k \pi_k z_k,\qquad
+        \mathbb E[z \mid x] \approx \sum_k \pi_k z_k, \\
         \pi_k = \frac{v_k\, p(x, z_k)}{\sum_l v_l\, p(x, z_l)},
 
     computed in log space so that a log joint of :math:`-1000` does not
@@ -649,12 +516,42 @@ class BoltzmannChain:
         :math:`h`, with :math:`1 \le D \le 20` (the normaliser is computed by
         enumerating the :math:`2^D` states).
     coupling : array_like, shape (D - 1,)
+        :math:`J` (empty when :math:`D = 1`).
+
+    Attributes
+    ----------
+    field : ndarray, shape (D,)
+        :math:`h`.
+    coupling : ndarray, shape (D - 1,)
         :math:`J`.
+    dim : int
+        :math:`D`, the number of binary latent variables.
+    log_normalizer : float
+        :math:`\ln Z`, by enumeration.
 
     Raises
     ------
     ValueError
         If an input is not finite or has the wrong shape, or :math:`D > 20`.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    The local log joint :math:`[\ln p(x, z)]_d` (:meth:`local_log_joint`)
+    collects the terms that contain :math:`z_d`. Every coupling contains two
+    latents and appears in two of them, and the constant touches none, so
+
+    .. math::
+
+        \sum_{d=1}^D [\ln p(x, z)]_d
+            = \ln p(x, z) + \sum_{d=1}^{D-1} J_d\, z_d z_{d+1} + \ln Z .
+
+    With a factorised :math:`q`, the terms left out of
+    :math:`[\ln p(x, z)]_d` do not depend on :math:`z_d`, so they
+    multiply a score of mean zero: the local learning signals
+    (:func:`~elbo_grad.local_learning_signal`) give the same expected
+    gradient as the full one.
 
     Examples
     --------
@@ -666,6 +563,10 @@ class BoltzmannChain:
     >>> states = enumerate_support(Bernoulli(np.zeros(3)))
     >>> round(float(np.exp(chain.log_joint(states)).sum()), 12)
     1.0
+    >>> couplings = (chain.coupling * states[:, :-1] * states[:, 1:]).sum(axis=1)
+    >>> bool(np.allclose(chain.local_log_joint(states).sum(axis=1),
+    ...                  chain.log_joint(states) + couplings + chain.log_normalizer))
+    True
     """
 
     def __init__(self, field, coupling):
@@ -709,7 +610,34 @@ class BoltzmannChain:
         return z @ self.field + self._pairs(z).sum(axis=1)
 
     def log_joint(self, z) -> np.ndarray:
-        r""":math:`\ln p(x, z_i)` for every row of ``z``; shape ``(num_samples,)``."""
+        r"""Evaluate the log joint :math:`\ln p(x, z_i)` for every row of ``z``.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, D)
+            Binary states, one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples,)
+            :math:`\sum_d h_d z_{id} + \sum_d J_d z_{id} z_{i,d+1} - \ln Z`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, D)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        >>> chain = BoltzmannChain(field=[1.0, -1.0], coupling=[2.0])
+        >>> bool(np.isclose(chain.log_normalizer, np.log(1 + np.e + np.exp(-1) + np.exp(2))))
+        True
+        >>> (chain.log_joint([[1.0, 1.0]]) + chain.log_normalizer).round(12)  # h_1 + h_2 + J_1
+        array([2.])
+        """
         return self._unnormalized(self._check_z(z)) - self.log_normalizer
 
     def local_log_joint(self, z) -> np.ndarray:
@@ -723,6 +651,36 @@ class BoltzmannChain:
         :math:`-\ln Z` touches no latent and is left out: a term that does not
         depend on :math:`z_d` does not change the gradient for the parameters
         of :math:`z_d`. Pass this to :func:`~elbo_grad.local_elbo_gradient`.
+
+        Parameters
+        ----------
+        z : array_like, shape (num_samples, D)
+            Binary states, one per row.
+
+        Returns
+        -------
+        ndarray, shape (num_samples, D)
+            Entry ``(i, d)`` is :math:`[\ln p(x, z_i)]_d`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not of shape ``(num_samples, D)`` or holds NaN or
+            infinity.
+        TypeError
+            If ``z`` is not numeric.
+
+        Examples
+        --------
+        The local and the full learning signals give the same exact gradient:
+
+        >>> from elbo_grad import Bernoulli, exact_elbo_gradient, exact_expectation, local_learning_signal
+        >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
+        >>> q = Bernoulli(logits=[0.3, -0.2, 0.8])
+        >>> local = exact_expectation(
+        ...     lambda z: local_learning_signal(chain.local_log_joint, q, z)[:, q.param_dims] * q.score(z), q)
+        >>> bool(np.allclose(local, exact_elbo_gradient(chain.log_joint, q)))
+        True
         """
         z = self._check_z(z)
         pairs = self._pairs(z)

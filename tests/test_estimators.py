@@ -152,3 +152,18 @@ def test_bad_function_output_raises(function, message):
         score_function_gradient(function, q, 10, rng=0)
     with pytest.raises(ValueError, match="log_joint"):
         elbo_gradient(function, q, 10, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("z", "error"),
+    [
+        ([["a"], ["b"]], TypeError),
+        (np.array([[np.nan]]), ValueError),
+        (np.zeros(3), ValueError),
+        (np.zeros((2, 2)), ValueError),
+    ],
+)
+def test_learning_signal_rejects_bad_z(conjugate_model, z, error):
+    q = DiagonalGaussian(mean=0.0, log_std=0.0)
+    with pytest.raises(error, match="z"):
+        learning_signal(conjugate_model.log_joint, q, z)

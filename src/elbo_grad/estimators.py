@@ -383,6 +383,8 @@ def learning_signal(log_joint: SampleFunction, q: Family, z: ArrayLike) -> np.nd
     ValueError
         If ``log_joint`` returns the wrong shape or a non-finite value, or
         ``z`` does not fit ``q`` (wrong shape, NaN or infinity).
+    TypeError
+        If ``z`` is not numeric.
 
     Notes
     -----
@@ -401,7 +403,7 @@ def learning_signal(log_joint: SampleFunction, q: Family, z: ArrayLike) -> np.nd
     >>> bool(np.allclose(signal, model.log_evidence()))  # constant at the posterior
     True
     """
-    z = np.asarray(z, dtype=float)
+    z = finite_array(z, "z", ndim=2)
     return _evaluate(log_joint, z, "log_joint") - q.log_prob(z)
 
 

@@ -171,3 +171,24 @@ def test_bad_z_raises(z):
 def test_bernoulli_rejects_non_binary_z():
     with pytest.raises(ValueError, match="0s and 1s"):
         Bernoulli(logits=[0.0]).log_prob(np.array([[0.5]]))
+
+
+@pytest.mark.parametrize("mean", ["1.5", ["0.0", "1.0"], np.array(["2"]), [[0.0], ["1"]]])
+def test_text_parameters_raise_type_error(mean):
+    """Strings that happen to parse as numbers are refused, not silently converted."""
+    with pytest.raises(TypeError, match="mean must be an array of real numbers"):
+        DiagonalGaussian(mean=mean, log_std=0.0)
+
+
+@pytest.mark.parametrize("log_std", [-1000.0, 710.0, [0.0, 301.0]])
+def test_log_std_whose_variance_would_overflow_raises(log_std):
+    """exp(-1000) underflows to 0 and exp(710) overflows: refused instead of a NaN later."""
+    mean = np.zeros(np.shape(log_std))
+    with pytest.raises(ValueError, match="log_std must lie in"):
+        DiagonalGaussian(mean=mean, log_std=log_std)
+
+
+def test_extreme_but_allowed_log_std_gives_finite_values():
+    q = DiagonalGaussian(mean=[0.0, 0.0], log_std=[-300.0, 300.0])
+    z = q.sample(3, rng=SEED)
+    assert np.all(np.isfinite(q.log_prob(z))) and np.all(np.isfinite(q.score(z)))

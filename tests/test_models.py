@@ -261,3 +261,13 @@ def test_grid_posterior_bad_arguments_raise(axes, log_joint, error, message):
 
     with pytest.raises(error, match=message):
         grid_posterior(log_joint or standard_normal, axes)
+
+
+def test_boltzmann_chain_rejects_non_binary_z():
+    from elbo_grad import BoltzmannChain
+
+    chain = BoltzmannChain(field=[0.2, -0.4, 1.0], coupling=[0.5, -1.0])
+    with pytest.raises(ValueError, match="0s and 1s"):
+        chain.log_joint(np.array([[0.5, 1.0, 0.0]]))
+    with pytest.raises(ValueError, match="0s and 1s"):
+        chain.local_log_joint(np.array([[2.0, 1.0, 0.0]]))

@@ -158,6 +158,9 @@ def finite_array(value: object, name: str, ndim: int | None = None) -> np.ndarra
     ...
     ValueError: x must be finite, got NaN or infinity in x
     """
+    if _is_text(value):
+        # np.asarray("1.5", dtype=float) would quietly parse the string.
+        raise TypeError(f"{name} must be an array of real numbers, got text")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as error:
@@ -208,3 +211,16 @@ def positive_scalar(value: object, name: str) -> float:
     if array <= 0:
         raise ValueError(f"{name} must be positive, got {float(array)}")
     return float(array)
+
+
+def _is_text(value: object) -> bool:
+    """Whether ``value`` is a string, or an array or (nested) list holding strings."""
+    if isinstance(value, (str, bytes)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "US" or (
+            value.dtype.kind == "O" and any(_is_text(item) for item in value.ravel())
+        )
+    if isinstance(value, (list, tuple)):
+        return any(_is_text(item) for item in value)
+    return False

@@ -413,6 +413,10 @@ def leave_one_out_baseline(signal, axis: int = 0) -> np.ndarray:
     signal = finite_array(signal, "signal")
     if signal.ndim < 1:
         raise ValueError("signal must have at least one dimension (the samples)")
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
+    if not -signal.ndim <= axis < signal.ndim:
+        raise ValueError(f"axis must be in [-{signal.ndim}, {signal.ndim}) for signal of shape {signal.shape}, got {axis}")
     num_samples = signal.shape[axis]
     if num_samples < 2:
         raise ValueError(

@@ -32,6 +32,7 @@ from ._validation import RNGLike, as_generator, check_num_samples, finite_array
 __all__ = ["Bernoulli", "Categorical", "DiagonalGaussian"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+_MAX_ABS_LOG_STD = 300.0
 
 
 class _Family:
@@ -98,7 +99,9 @@ class DiagonalGaussian(_Family):
     ------
     ValueError
         If ``mean`` or ``log_std`` holds NaN or infinity, is empty, has more
-        than one dimension, or the two shapes differ.
+        than one dimension, or the two shapes differ; or if
+        :math:`|\ln\sigma_d| > 300`, where :math:`\sigma_d^2` would under- or
+        overflow.
     TypeError
         If ``mean`` or ``log_std`` is not numeric.
 
@@ -135,6 +138,12 @@ class DiagonalGaussian(_Family):
             raise ValueError(
                 f"mean and log_std must have the same shape, got {mean.shape} "
                 f"and {log_std.shape}"
+            )
+        if np.any(np.abs(log_std) > _MAX_ABS_LOG_STD):
+            # Beyond this, sigma**2 under- or overflows and log_prob turns into NaN.
+            raise ValueError(
+                f"log_std must lie in [-{_MAX_ABS_LOG_STD}, {_MAX_ABS_LOG_STD}] so that the "
+                f"variance is a finite positive number, got {log_std}"
             )
         self.mean = mean
         self.log_std = log_std

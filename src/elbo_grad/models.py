@@ -600,6 +600,8 @@ class BoltzmannChain:
         z = finite_array(z, "z", ndim=2)
         if z.shape[1] != self.dim:
             raise ValueError(f"z must have shape (num_samples, {self.dim}), got {z.shape}")
+        if not np.all((z == 0.0) | (z == 1.0)):
+            raise ValueError("z must hold only 0s and 1s for a BoltzmannChain")
         return z
 
     def _pairs(self, z: np.ndarray) -> np.ndarray:

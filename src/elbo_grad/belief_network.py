@@ -161,6 +161,22 @@ def _check_data(x, num_visible: int) -> np.ndarray:
     return _binary_array(x, "x", num_visible, min_ndim=2)
 
 
+def _check_x_z(x, z, num_visible: int, num_hidden: int):
+    """Check data ``x`` (N, D) and, if given, latents ``z`` (..., N, H) that broadcast against it."""
+    x = _check_data(x, num_visible)
+    if z is None:
+        return x
+    z = _binary_array(z, "z", num_hidden, min_ndim=2)
+    try:
+        np.broadcast_shapes(x.shape[:-1], z.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"z of shape {z.shape} does not broadcast against x of shape {x.shape}: "
+            "z must have shape (..., N, num_hidden) for x of shape (N, num_visible)"
+        ) from None
+    return x, z
+
+
 class SigmoidBeliefNetwork:
     r"""A sigmoid belief network with one layer of binary latent units.
 
@@ -370,18 +386,7 @@ class SigmoidBeliefNetwork:
 
     # -- the model, checked ------------------------------------------------------------
     def _check(self, x, z=None):
-        x = _check_data(x, self.num_visible)
-        if z is None:
-            return x
-        z = _binary_array(z, "z", self.num_hidden, min_ndim=2)
-        try:
-            np.broadcast_shapes(x.shape[:-1], z.shape[:-1])
-        except ValueError:
-            raise ValueError(
-                f"z of shape {z.shape} does not broadcast against x of shape {x.shape}: "
-                "z must have shape (..., N, num_hidden) for x of shape (N, num_visible)"
-            ) from None
-        return x, z
+        return _check_x_z(x, z, self.num_visible, self.num_hidden)
 
     def log_joint(self, x, z) -> np.ndarray:
         r""":math:`\ln p_\theta(x_n, z_{\dots n})` for every data point and sample.
@@ -893,18 +898,7 @@ class RecognitionNetwork:
 
     # -- checked -----------------------------------------------------------------------
     def _check(self, x, z=None):
-        x = _check_data(x, self.num_visible)
-        if z is None:
-            return x
-        z = _binary_array(z, "z", self.num_hidden, min_ndim=2)
-        try:
-            np.broadcast_shapes(x.shape[:-1], z.shape[:-1])
-        except ValueError:
-            raise ValueError(
-                f"z of shape {z.shape} does not broadcast against x of shape {x.shape}: "
-                "z must have shape (..., N, num_hidden) for x of shape (N, num_visible)"
-            ) from None
-        return x, z
+        return _check_x_z(x, z, self.num_visible, self.num_hidden)
 
     def probs(self, x) -> np.ndarray:
         r""":math:`\pi = \sigma(Ux + d)` for every data point, shape ``(N, num_hidden)``.

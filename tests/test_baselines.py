@@ -156,3 +156,10 @@ def test_leave_one_out_needs_two_samples():
 def test_leave_one_out_bad_axis_raises(axis, error):
     with pytest.raises(error, match="axis"):
         leave_one_out_baseline(np.zeros((3, 2)), axis=axis)
+
+
+def test_optimal_baseline_mismatched_shapes_raise_a_clear_error():
+    from elbo_grad import optimal_baseline
+
+    with pytest.raises(ValueError, match="signal of shape .* does not match score"):
+        optimal_baseline(np.ones(5), np.ones((4, 2)))

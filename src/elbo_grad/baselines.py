@@ -435,12 +435,20 @@ def _signal_and_score(signal, score) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("score must have at least one dimension (the samples)")
     if signal.ndim == score.ndim - 1:
         signal = signal[..., None]
-    if signal.ndim != score.ndim or np.broadcast_shapes(signal.shape, score.shape) != score.shape:
+    if signal.ndim != score.ndim or not _broadcasts_to(signal.shape, score.shape):
         raise ValueError(
             f"signal of shape {signal.shape} does not match score of shape {score.shape}: "
             "give one signal per sample, or one per sample and parameter"
         )
     return signal, score
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without changing it."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _coefficient(covariance: np.ndarray, variance: np.ndarray, mean_square: np.ndarray) -> np.ndarray:

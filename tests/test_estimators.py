@@ -175,3 +175,11 @@ def test_learning_signal_rejects_bad_z(conjugate_model, z, error):
     q = DiagonalGaussian(mean=0.0, log_std=0.0)
     with pytest.raises(error, match=r"^z must"):
         learning_signal(conjugate_model.log_joint, q, z)
+
+
+def test_non_callable_function_raises_type_error(conjugate_model):
+    q = DiagonalGaussian(mean=0.0, log_std=0.0)
+    with pytest.raises(TypeError, match=r"^f must be callable"):
+        score_function_gradient(None, q, 10, rng=0)
+    with pytest.raises(TypeError, match=r"^log_joint must be callable"):
+        elbo_gradient([1.0], q, 10, rng=0)

@@ -90,6 +90,8 @@ class Family(Protocol):
 
 def _evaluate(function: Callable, z: np.ndarray, name: str) -> np.ndarray:
     """Call ``function(z)`` and check it returned one finite number per sample."""
+    if not callable(function):
+        raise TypeError(f"{name} must be callable, got {type(function).__name__}")
     values = np.asarray(function(z), dtype=float)
     if values.shape != (z.shape[0],):
         raise ValueError(
@@ -103,6 +105,8 @@ def _evaluate(function: Callable, z: np.ndarray, name: str) -> np.ndarray:
 
 def _evaluate_per_dimension(function: Callable, z: np.ndarray, name: str) -> np.ndarray:
     """Call ``function(z)`` and check it returned one finite number per sample and dimension."""
+    if not callable(function):
+        raise TypeError(f"{name} must be callable, got {type(function).__name__}")
     values = np.asarray(function(z), dtype=float)
     if values.shape != z.shape:
         raise ValueError(

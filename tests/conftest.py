@@ -1,9 +1,9 @@
-"""Shared fixtures: the families and models every test module checks."""
+"""Shared fixtures: the families and models the tests check."""
 
 import numpy as np
 import pytest
 
-from elbo_grad import Bernoulli, ConjugateGaussian, DiagonalGaussian
+from elbo_grad import Bernoulli, Categorical, ConjugateGaussian, DiagonalGaussian
 
 
 @pytest.fixture(
@@ -11,6 +11,7 @@ from elbo_grad import Bernoulli, ConjugateGaussian, DiagonalGaussian
         ("gaussian-1d", lambda: DiagonalGaussian(mean=0.3, log_std=-0.2)),
         ("gaussian-3d", lambda: DiagonalGaussian(mean=[0.5, -1.0, 2.0], log_std=[0.1, -0.7, 0.4])),
         ("bernoulli-4d", lambda: Bernoulli(logits=[-1.5, 0.0, 0.7, 2.5])),
+        ("categorical-2x3", lambda: Categorical(logits=[[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])),
     ],
     ids=lambda param: param[0],
 )
@@ -26,4 +27,19 @@ def conjugate_model():
 
 def rebuild(q, params):
     """The same family as ``q`` with the flat parameter vector ``params``."""
-    return type(q).from_params(np.asarray(params, dtype=float))
+    return q.with_params(np.asarray(params, dtype=float))
+
+
+def support(q):
+    """Every value of a discrete ``q``, one per row, and its probability (independent of the package)."""
+    if isinstance(q, Bernoulli):
+        values = np.array(np.meshgrid(*[[0.0, 1.0]] * q.dim, indexing="ij")).reshape(q.dim, -1).T
+        probs = 1.0 / (1.0 + np.exp(-np.asarray(q.params)))
+        return values, np.prod(np.where(values == 1.0, probs, 1.0 - probs), axis=1)
+    if isinstance(q, Categorical):
+        k = q.num_categories
+        values = np.array(np.meshgrid(*[np.arange(k)] * q.dim, indexing="ij")).reshape(q.dim, -1).T
+        logits = np.asarray(q.params).reshape(q.dim, k)
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return values, np.prod(probs[np.arange(q.dim), values], axis=1)
+    raise TypeError(type(q).__name__)

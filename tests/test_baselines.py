@@ -1,165 +1,126 @@
-"""NVIL's remedies: running-average centering, variance normalisation, linear baseline."""
+"""Baselines: the protocol, exact unbiasedness by enumeration, and overflow-free state."""
+
+import itertools
 
 import numpy as np
 import pytest
 
+from conftest import support
 from elbo_grad import (
-    DiagonalGaussian,
-    LinearBaseline,
+    Baseline,
+    Bernoulli,
+    ConstantBaseline,
+    LeaveOneOutBaseline,
+    LeaveOneOutOptimalBaseline,
     MovingAverageBaseline,
-    VarianceNormalizer,
-    learning_signal,
-    leave_one_out_baseline,
+    NVILBaseline,
+    SameBatchOptimalBaseline,
 )
 
-SEED = 2014
+ALL = [ConstantBaseline(1.0), MovingAverageBaseline(), LeaveOneOutBaseline(), SameBatchOptimalBaseline(),
+       LeaveOneOutOptimalBaseline(), NVILBaseline(), NVILBaseline(2).given([1.0, 0.0])]
 
 
-def test_moving_average_follows_its_recursion():
-    baseline = MovingAverageBaseline(decay=0.8, initial=1.0)
-    expected = 1.0
-    rng = np.random.default_rng(SEED)
-    for _ in range(20):
-        batch = rng.normal(3.0, 1.0, size=5)
-        baseline.update(batch)
-        expected = 0.8 * expected + 0.2 * batch.mean()
-    assert baseline.value == pytest.approx(expected, rel=1e-14)
+@pytest.mark.parametrize("baseline", ALL, ids=repr)
+def test_every_baseline_follows_the_protocol(baseline):
+    assert isinstance(baseline, Baseline)
+    signal, score = np.array([1.0, 2.0, 4.0, 3.0]), np.array([[0.5, -1.0], [0.1, 0.0], [-0.4, 1.0], [0.2, 0.3]])
+    b = np.asarray(baseline(signal, score if baseline.uses_score else None))
+    assert b.ndim == 0 or b.shape == signal.shape or np.broadcast_shapes(b.shape, score.shape) == score.shape
 
 
-def test_moving_average_converges_to_mean_signal():
-    baseline = MovingAverageBaseline(decay=0.99)
-    rng = np.random.default_rng(SEED)
-    for _ in range(3000):
-        baseline.update(rng.normal(-7.0, 2.0, size=10))
-    # The stationary standard deviation of the average: 2/sqrt(10) * sqrt((1-a)/(1+a)).
-    stationary_sd = 2.0 / np.sqrt(10) * np.sqrt(0.01 / 1.99)
-    assert abs(baseline.value + 7.0) < 4 * stationary_sd
+# Issue 15 (1): f = (z1 + 2 z2 - 0.5)^2 under Bernoulli(logits=[0.3, -0.4]) with n = 3.
+Q = Bernoulli([0.3, -0.4])
+VALUES, PROBS = support(Q)
+F = (VALUES[:, 0] + 2 * VALUES[:, 1] - 0.5) ** 2
+SCORE = VALUES - 1.0 / (1.0 + np.exp(-np.array([0.3, -0.4])))  # z - pi, written out
+EXACT = (PROBS * F) @ SCORE
 
 
-def test_centering_with_running_baseline_is_unbiased(conjugate_model):
-    """Averaged over many steps, centred estimates match the exact gradient.
+def expected_estimate(baseline):
+    """E[(1/3) sum_i (f_i - b_i) s_i], enumerating all 4^3 triples of samples with their probabilities."""
+    total = np.zeros(2)
+    for triple in itertools.product(range(4), repeat=3):
+        index = list(triple)
+        signal, score = F[index], SCORE[index]
+        b = np.broadcast_to(baseline(signal, score), score.shape) if np.ndim(baseline(signal, score)) == 2 \
+            else np.asarray(baseline(signal, score)).reshape(-1, 1)
+        total += np.prod(PROBS[index]) * np.mean((signal[:, None] - b) * score, axis=0)
+    return total
 
-    The baseline used at each step depends only on earlier steps, so each
-    step's estimate is unbiased; their mean is compared with the exact
-    gradient within 4 standard errors of that mean.
-    """
-    q = DiagonalGaussian(mean=0.3, log_std=-0.4)
+
+def test_leave_one_out_optimal_baseline_is_exactly_unbiased_by_enumeration():
+    """Left: the exact mean of the estimator over all 64 triples. Right: sum_z q(z) f(z) s(z)."""
+    np.testing.assert_allclose(expected_estimate(LeaveOneOutOptimalBaseline()), EXACT, atol=1e-14)
+
+
+def test_leave_one_out_mean_baseline_is_exactly_unbiased_by_enumeration():
+    np.testing.assert_allclose(expected_estimate(LeaveOneOutBaseline()), EXACT, atol=1e-14)
+
+
+def test_same_batch_optimal_baseline_is_biased_as_its_name_says():
+    bias = expected_estimate(SameBatchOptimalBaseline()) - EXACT
+    assert np.max(np.abs(bias)) > 0.01
+
+
+def test_leave_one_out_optimal_coefficient_is_zero_where_the_other_scores_tie():
+    """Issue 15's example: rows 1 and 2 tie, so row 0's coefficient is 0 (0.1 gave 0.375)."""
+    b = LeaveOneOutOptimalBaseline()([0.07, 2.7, 2.7], [[0.83, -0.83], [-0.17, 0.17], [-0.17, 0.17]])
+    np.testing.assert_array_equal(b[0], [0.0, 0.0])
+
+
+def test_leave_one_out_optimal_rows_are_the_same_batch_coefficient_of_the_others():
+    rng = np.random.default_rng(0)
+    signal, score = rng.normal(size=7), rng.normal(size=(7, 3))
+    b = LeaveOneOutOptimalBaseline()(signal, score)
+    for i in range(7):
+        others = np.arange(7) != i
+        np.testing.assert_allclose(b[i], SameBatchOptimalBaseline()(signal[others], score[others])[0], rtol=1e-9)
+
+
+def test_leave_one_out_baseline_is_precise_and_finite_at_extremes():
+    """Issue 15 (7): at 1e308 the 0.1 sum overflowed; 'total minus own' lost the small values."""
+    np.testing.assert_array_equal(LeaveOneOutBaseline()([1e308, 1e308, 1.0], None), [5e307 + 0.5, 5e307 + 0.5, 1e308])
+    np.testing.assert_array_equal(LeaveOneOutBaseline()([1e16, 1.0, 1.0], None)[0], 1.0)
+
+
+def test_moving_average_stays_finite_up_to_1e308():
     baseline = MovingAverageBaseline(decay=0.9)
-    rng = np.random.default_rng(SEED)
-    estimates = []
-    for _ in range(4000):
-        z = q.sample(4, rng=rng)
-        signal = learning_signal(conjugate_model.log_joint, q, z)
-        estimates.append(((signal - baseline.value)[:, None] * q.score(z)).mean(axis=0))
-        baseline.update(signal)
-    estimates = np.array(estimates)
-    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(estimates))
-    deviation = np.abs(estimates.mean(axis=0) - conjugate_model.exact_elbo_gradient(q))
-    assert np.all(deviation < 4 * standard_error), (deviation, standard_error)
+    baseline.update([1e308, 1e308, 1e308])
+    assert baseline.value == pytest.approx(1e307)
+    baseline.update(np.full(1000, -1e308))
+    assert np.isfinite(baseline.value)
 
 
-def test_variance_normalizer_recursion_and_scale():
-    normalizer = VarianceNormalizer(decay=0.5, initial_variance=4.0)
-    normalizer.update([1.0, -3.0])  # mean square 5
-    assert normalizer.variance == pytest.approx(4.5)
-    assert normalizer.scale == pytest.approx(np.sqrt(4.5))
-    np.testing.assert_allclose(normalizer.normalize([np.sqrt(4.5)]), [1.0])
+@pytest.mark.parametrize("decay", [np.nan, 1.0, -0.1, True, "0.5"])
+def test_bad_decay_is_refused(decay):
+    with pytest.raises((ValueError, TypeError), match="^decay"):
+        MovingAverageBaseline(decay=decay)
 
 
-def test_variance_normalizer_never_amplifies():
-    normalizer = VarianceNormalizer(decay=0.0, initial_variance=1.0)
-    normalizer.update([0.01, -0.01])
-    assert normalizer.scale == 1.0
-    np.testing.assert_array_equal(normalizer.normalize([0.5, -2.0]), [0.5, -2.0])
+def test_a_failed_update_leaves_the_state_unchanged():
+    baseline = MovingAverageBaseline(decay=0.5, initial=1.0)
+    with pytest.raises(ValueError, match="^signal"):
+        baseline.update([1.0, np.nan])
+    assert baseline.value == 1.0
 
 
-def test_linear_baseline_recovers_linear_signal():
-    rng = np.random.default_rng(SEED)
-    true_weights, true_bias = np.array([1.5, -2.0, 0.5]), 4.0
-    baseline = LinearBaseline(num_features=3, learning_rate=0.1)
-    for _ in range(3000):
-        features = rng.normal(size=(16, 3))
-        baseline.update(features, features @ true_weights + true_bias)
-    np.testing.assert_allclose(baseline.weights, true_weights, atol=1e-6)
-    assert baseline.bias == pytest.approx(true_bias, abs=1e-6)
+def test_nvil_centring_with_an_input_dependent_part_is_unbiased_and_normalisation_divides():
+    """Frozen state: b = c + w.x does not depend on z, so the mean is exact; with v = 16 it is exact / 4."""
+    nvil = NVILBaseline(num_features=1, decay=0.0, normalize=False)
+    nvil.update(np.array([3.0, 5.0]), features=[[1.0], [1.0]])
+    given = nvil.given([2.0])
+    expected = PROBS @ ((F - given(F, None)) [:, None] * SCORE)
+    np.testing.assert_allclose(expected, EXACT, atol=1e-14)
+    scaled = NVILBaseline(decay=0.5, normalize=True)
+    scaled.variance = 16.0
+    expected = PROBS @ ((F - scaled(F, None))[:, None] * SCORE)
+    np.testing.assert_allclose(expected, EXACT / 4.0, atol=1e-14)
 
 
-@pytest.mark.parametrize(
-    ("build", "message"),
-    [
-        (lambda: MovingAverageBaseline(decay=1.0), "decay"),
-        (lambda: MovingAverageBaseline(decay=-0.1), "decay"),
-        (lambda: MovingAverageBaseline(decay=np.nan), "decay"),
-        (lambda: MovingAverageBaseline(initial=np.inf), "initial"),
-        (lambda: VarianceNormalizer(initial_variance=0.0), "initial_variance"),
-        (lambda: LinearBaseline(num_features=0), "num_features"),
-        (lambda: LinearBaseline(num_features=2, learning_rate=-1.0), "learning_rate"),
-    ],
-)
-def test_bad_construction_raises(build, message):
-    with pytest.raises(ValueError, match=message):
-        build()
-
-
-def test_bad_signals_raise():
-    with pytest.raises(ValueError, match="signal"):
-        MovingAverageBaseline().update([1.0, np.nan])
-    with pytest.raises(ValueError, match="signal"):
-        MovingAverageBaseline().update([])
-    with pytest.raises(ValueError, match="signal"):
-        VarianceNormalizer().update([np.inf])
-    baseline = LinearBaseline(num_features=2)
-    with pytest.raises(ValueError, match="features"):
-        baseline.predict(np.zeros((3, 4)))
-    with pytest.raises(ValueError, match="signal"):
-        baseline.update(np.zeros((3, 2)), np.zeros(2))
-
-
-def test_leave_one_out_matches_definition():
-    rng = np.random.default_rng(SEED)
-    signal = rng.normal(size=(5, 3))
-    expected = np.array([[np.delete(signal[:, k], i).mean() for k in range(3)] for i in range(5)])
-    np.testing.assert_allclose(leave_one_out_baseline(signal), expected, rtol=1e-13)
-    np.testing.assert_allclose(leave_one_out_baseline(signal.T, axis=1), expected.T, rtol=1e-13)
-
-
-def test_leave_one_out_is_unbiased_and_batch_mean_is_not(conjugate_model):
-    """With n samples, the batch-mean baseline shrinks the gradient by (n-1)/n; leave-one-out does not."""
-    q = DiagonalGaussian(mean=0.3, log_std=-0.4)
-    num_samples, num_repeats = 3, 100_000
-    z = q.sample(num_samples * num_repeats, rng=SEED).reshape(num_repeats, num_samples, 1)
-    flat = z.reshape(-1, 1)
-    signal = learning_signal(conjugate_model.log_joint, q, flat).reshape(num_repeats, num_samples)
-    score = q.score(flat).reshape(num_repeats, num_samples, 2)
-    exact = conjugate_model.exact_elbo_gradient(q)
-
-    def mean_and_standard_error(baseline):
-        estimates = ((signal - baseline)[..., None] * score).mean(axis=1)
-        return estimates.mean(axis=0), estimates.std(axis=0, ddof=1) / np.sqrt(num_repeats)
-
-    loo_mean, loo_se = mean_and_standard_error(leave_one_out_baseline(signal, axis=1))
-    assert np.all(np.abs(loo_mean - exact) < 4 * loo_se)
-    batch_mean, batch_se = mean_and_standard_error(signal.mean(axis=1, keepdims=True))
-    shrunk = exact * (num_samples - 1) / num_samples
-    assert np.all(np.abs(batch_mean - shrunk) < 4 * batch_se)
-    assert np.all(np.abs(batch_mean - exact) > 4 * batch_se)
-
-
-def test_leave_one_out_needs_two_samples():
-    with pytest.raises(ValueError, match="at least 2 samples"):
-        leave_one_out_baseline([1.0])
-    with pytest.raises(ValueError, match="signal"):
-        leave_one_out_baseline([1.0, np.nan])
-
-
-@pytest.mark.parametrize(("axis", "error"), [(5, ValueError), (-3, ValueError), (1.5, TypeError), (True, TypeError)])
-def test_leave_one_out_bad_axis_raises(axis, error):
-    with pytest.raises(error, match="axis"):
-        leave_one_out_baseline(np.zeros((3, 2)), axis=axis)
-
-
-def test_optimal_baseline_mismatched_shapes_raise_a_clear_error():
-    from elbo_grad import optimal_baseline
-
-    with pytest.raises(ValueError, match="signal of shape .* does not match score"):
-        optimal_baseline(np.ones(5), np.ones((4, 2)))
+def test_nvil_regression_learns_an_input_dependent_signal():
+    nvil = NVILBaseline(num_features=2, decay=0.5, learning_rate=0.5, normalize=False)
+    features = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for _ in range(300):
+        nvil.update([3.0, -1.0], features)
+    np.testing.assert_allclose(nvil.given(features)(np.zeros(2), None), [3.0, -1.0], atol=1e-6)

@@ -1,86 +1,129 @@
-r"""Baselines and learning-signal normalisation for the score-function estimator.
+r"""Baselines :math:`b` for the score-function estimator :math:`(\ell(z_i) - b_i)\,\nabla_\phi \ln q_\phi(z_i)`.
 
-Because the expected score is zero, :math:`\mathbb E_q[\nabla_\phi \ln q_\phi(z)] = 0`,
-any :math:`b` that does not depend on the sample :math:`z` it multiplies can be
-subtracted from the learning signal :math:`\ell(z)` without changing the
-estimator's mean:
-
-.. math::
-
-    \mathbb E_q\bigl[(\ell(z) - b)\,\nabla_\phi \ln q_\phi(z)\bigr]
-        = \mathbb E_q\bigl[\ell(z)\,\nabla_\phi \ln q_\phi(z)\bigr]
-          - b\,\mathbb E_q\bigl[\nabla_\phi \ln q_\phi(z)\bigr]
-        = \mathbb E_q\bigl[\ell(z)\,\nabla_\phi \ln q_\phi(z)\bigr].
-
-The stateful objects here are NVIL's remedies (Mnih & Gregor 2014, section
-3.3): a running-average baseline ("centering"), an input-dependent baseline
-:math:`b_\psi(x)` fitted by regression, and variance normalisation. Each is
-*used* with the state it had before the current samples were drawn and
-*updated* afterwards, so the value subtracted never depends on the samples it
-multiplies, which keeps the estimator unbiased.
+Every baseline follows the :class:`Baseline` protocol: ``baseline(signal,
+score)`` returns :math:`b`. A :math:`b_i` that does not depend on
+:math:`z_i` keeps the estimator unbiased, because
+:math:`\mathbb E_q[\nabla_\phi \ln q_\phi(z)] = 0`. Stateful baselines are
+updated by the caller, after the step, with ``update``; an estimator never
+changes them. The derivations are in the book's chapter "Reducing the variance".
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Protocol, runtime_checkable
 
-from ._validation import check_num_samples, finite_array, positive_scalar
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _checks
 
 __all__ = [
-    "LinearBaseline",
+    "Baseline",
+    "ConstantBaseline",
+    "LeaveOneOutBaseline",
+    "LeaveOneOutOptimalBaseline",
     "MovingAverageBaseline",
-    "VarianceNormalizer",
-    "leave_one_out_baseline",
-    "leave_one_out_optimal_baseline",
-    "optimal_baseline",
+    "NVILBaseline",
+    "SameBatchOptimalBaseline",
 ]
 
 
-def _check_decay(decay) -> float:
-    decay = float(finite_array(decay, "decay", ndim=0))
-    if not 0.0 <= decay < 1.0:
-        raise ValueError(f"decay must be in [0, 1), got {decay}")
-    return decay
+@runtime_checkable
+class Baseline(Protocol):
+    r"""What every estimator's ``baseline=`` accepts (besides None and a number).
+
+    ``baseline(signal, score)`` gets the learning signal, shape ``(n,)`` or
+    ``(n, P)``, and the score, shape ``(n, P)`` (``None`` when
+    ``uses_score`` is False, so that the estimator need not form it). It
+    returns :math:`b`: a number, an array of the signal's shape, or an array
+    of shape ``(1, P)`` or ``(n, P)``.
+
+    Attributes
+    ----------
+    uses_score : bool
+        Whether :math:`b` needs the score.
+
+    Examples
+    --------
+    >>> isinstance(MovingAverageBaseline(), Baseline)
+    True
+    """
+
+    uses_score: bool
+
+    def __call__(self, signal: np.ndarray, score: np.ndarray | None) -> np.ndarray: ...
 
 
-def _check_signal(signal) -> np.ndarray:
-    signal = finite_array(signal, "signal")
-    if signal.ndim < 1:
-        signal = signal[None]
-    return signal
+def _signal(signal: ArrayLike, score: ArrayLike | None = None, minimum: int = 1):
+    signal = _checks.real_array(signal, "signal", copy=False)
+    if signal.ndim not in (1, 2):
+        raise ValueError(f"signal must have shape (n,) or (n, P), got shape {signal.shape}")
+    if signal.shape[0] < minimum:
+        raise ValueError(f"signal must hold at least {minimum} samples (num_samples >= {minimum}), "
+                         f"got {signal.shape[0]}")
+    if score is None:
+        return signal, None
+    score = _checks.real_array(score, "score", ndim=2, copy=False)
+    if score.shape[0] != signal.shape[0] or signal.ndim == 2 and signal.shape != score.shape:
+        raise ValueError(f"score of shape {score.shape} does not match signal of shape {signal.shape}")
+    return signal, score
+
+
+def _mean(x: np.ndarray, axis=None) -> np.ndarray:
+    """The mean as a sum of scaled terms: finite for finite ``x``, even near 1e308."""
+    n = x.size if axis is None else x.shape[axis]
+    return np.sum(x / n, axis=axis)
+
+
+def _sum_of_others(x: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_{j \ne i} x_j` for every :math:`i` (axis 0): the sum before :math:`i` plus the sum after.
+
+    :math:`x_i` itself never enters, so not even its rounding reaches row :math:`i`.
+    """
+    zero = np.zeros_like(x[:1])
+    before = np.concatenate([zero, np.cumsum(x[:-1], axis=0)])
+    after = np.concatenate([np.cumsum(x[:0:-1], axis=0)[::-1], zero])
+    return before + after
+
+
+class ConstantBaseline:
+    r"""A constant :math:`b`, one number or one per parameter.
+
+    Parameters
+    ----------
+    value : float or array_like, shape (P,)
+        :math:`b`.
+
+    Examples
+    --------
+    >>> ConstantBaseline([1.0, 2.0])(np.zeros(3), None)
+    array([[1., 2.]])
+    """
+
+    uses_score = False
+
+    def __init__(self, value: float | ArrayLike) -> None:
+        value = _checks.real_array(value, "baseline")
+        if value.ndim > 1:
+            raise ValueError(f"baseline must be a number or 1-D (one per parameter), got shape {value.shape}")
+        self.value = value if value.ndim == 0 else value.reshape(1, -1)
+
+    def __repr__(self) -> str:
+        return f"ConstantBaseline({self.value.ravel().tolist() if self.value.ndim else float(self.value)})"
+
+    def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
+        return self.value
 
 
 class MovingAverageBaseline:
-    r"""A constant baseline tracked as an exponentially decayed average of past learning signals.
+    r"""NVIL's centring: :math:`b = c`, an exponentially decayed mean of past signals.
 
     Parameters
     ----------
     decay : float, default 0.9
-        :math:`\alpha \in [0, 1)`: the weight of the old value at each update.
+        :math:`\alpha \in [0, 1)`.
     initial : float, default 0.0
-        The value before any update.
-
-    Attributes
-    ----------
-    value : float
-        The current baseline :math:`c`.
-
-    Raises
-    ------
-    ValueError
-        If ``decay`` is not in :math:`[0, 1)` or ``initial`` is not finite.
-
-    Notes
-    -----
-    After a batch of learning signals :math:`\ell_1, \dots, \ell_n`,
-
-    .. math::
-
-        c \leftarrow \alpha\, c + (1 - \alpha)\, \frac1n \sum_{i=1}^n \ell_i .
-
-    Subtract ``value`` *before* calling :meth:`update` with the signals it
-    was subtracted from: then :math:`c` does not depend on the current samples
-    and the estimator stays unbiased.
+        :math:`c` before any update.
 
     Examples
     --------
@@ -88,505 +131,278 @@ class MovingAverageBaseline:
     >>> baseline.update([2.0, 4.0])
     >>> baseline.value
     1.5
-    >>> baseline.update([3.0])
-    >>> baseline.value
-    2.25
     """
 
-    def __init__(self, decay: float = 0.9, initial: float = 0.0):
-        self.decay = _check_decay(decay)
-        self.value = float(finite_array(initial, "initial", ndim=0))
+    uses_score = False
+
+    def __init__(self, decay: float = 0.9, initial: float = 0.0) -> None:
+        self.decay = _decay(decay)
+        self.value = _checks.scalar(initial, "initial")
 
     def __repr__(self) -> str:
         return f"MovingAverageBaseline(decay={self.decay}, value={self.value:.6g})"
 
-    def update(self, signal) -> None:
-        """Fold the mean of a batch of learning signals into ``value``.
+    def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> float:
+        return self.value
+
+    def update(self, signal: ArrayLike) -> None:
+        r""":math:`c \leftarrow \alpha c + (1 - \alpha)\,\bar\ell`, after the step.
 
         Parameters
         ----------
         signal : array_like
-            Learning signals of the current batch (any shape; finite).
-
-        Raises
-        ------
-        ValueError
-            If ``signal`` is empty or holds NaN or infinity.
+            This step's learning signals.
 
         Examples
         --------
-        >>> baseline = MovingAverageBaseline(decay=0.9, initial=10.0)
-        >>> baseline.update([0.0, 2.0])
-        >>> round(baseline.value, 6)
-        9.1
+        >>> baseline = MovingAverageBaseline(decay=0.0)
+        >>> baseline.update([1e308, 1e308])
+        >>> baseline.value
+        1e+308
         """
-        signal = _check_signal(signal)
-        self.value = self.decay * self.value + (1.0 - self.decay) * float(signal.mean())
+        signal = _checks.real_array(signal, "signal", copy=False)
+        self.value = float(self.decay * self.value + (1.0 - self.decay) * _mean(signal))
 
 
-class VarianceNormalizer:
-    r"""NVIL's variance normalisation: divide the centred signal by :math:`\max(1, \sqrt v)`.
+def _decay(decay: float) -> float:
+    decay = _checks.scalar(decay, "decay", 0.0, 1.0)
+    if decay == 1.0:
+        raise ValueError("decay must be smaller than 1, got 1.0")
+    return decay
 
-    Parameters
-    ----------
-    decay : float, default 0.9
-        :math:`\alpha \in [0, 1)` for the running variance.
-    initial_variance : float, default 1.0
-        :math:`v` before any update (must be positive).
 
-    Attributes
-    ----------
-    variance : float
-        The running variance :math:`v` of the (already centred) learning signal.
+class LeaveOneOutBaseline:
+    r""":math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`, the mean signal of the other samples.
 
-    Raises
-    ------
-    ValueError
-        If ``decay`` is not in :math:`[0, 1)` or ``initial_variance`` is not
-        positive and finite.
-
-    Notes
-    -----
-    With a centred signal :math:`\tilde\ell_i` (a baseline already subtracted),
-
-    .. math::
-
-        v \leftarrow \alpha\, v + (1 - \alpha)\, \frac1n \sum_{i=1}^n \tilde\ell_i^{\,2},
-        \qquad
-        \tilde\ell_i \mapsto \frac{\tilde\ell_i}{\max(1, \sqrt v)} .
-
-    Dividing by a positive number that does not depend on the current samples
-    rescales the gradient estimate: its mean becomes the true gradient divided
-    by :math:`\max(1, \sqrt v)`. The direction is unbiased; the length is not.
-    It acts as an adaptive step size that keeps updates of a stable size while
-    the learning signal's scale changes during training.
+    Unbiased; needs :math:`n \ge 2` (Kool, van Hoof & Welling 2019).
 
     Examples
     --------
-    >>> normalizer = VarianceNormalizer(decay=0.0)
-    >>> normalizer.update([3.0, -5.0])
-    >>> normalizer.variance
-    17.0
-    >>> normalizer.normalize([4.123105625617661])
-    array([1.])
+    >>> LeaveOneOutBaseline()([1.0, 2.0, 6.0], None)
+    array([4. , 3.5, 1.5])
     """
 
-    def __init__(self, decay: float = 0.9, initial_variance: float = 1.0):
-        self.decay = _check_decay(decay)
-        initial_variance = float(finite_array(initial_variance, "initial_variance", ndim=0))
-        if initial_variance <= 0:
-            raise ValueError(f"initial_variance must be positive, got {initial_variance}")
-        self.variance = initial_variance
+    uses_score = False
 
     def __repr__(self) -> str:
-        return f"VarianceNormalizer(decay={self.decay}, variance={self.variance:.6g})"
+        return "LeaveOneOutBaseline()"
+
+    def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
+        signal, _ = _signal(signal, minimum=2)
+        return _sum_of_others(signal / (signal.shape[0] - 1))
+
+
+def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
+    r""":math:`\widehat{\operatorname{Cov}}(\ell s_k, s_k) / \widehat{\operatorname{Var}}(s_k)` over the rows; 0 where :math:`s_k` does not vary."""
+    x = signal.reshape(len(score), -1) * score
+    x = x - x.mean(axis=0)
+    y = score - score.mean(axis=0)
+    variance = (y * y).mean(axis=0)
+    varies = variance > np.finfo(float).eps * (score * score).mean(axis=0)
+    return np.where(varies, (x * y).mean(axis=0) / np.where(varies, variance, 1.0), 0.0)
+
+
+class SameBatchOptimalBaseline:
+    r"""The variance-minimising coefficient :math:`\hat a_k`, estimated from the same batch: **biased**.
+
+    :math:`\hat a_k = \widehat{\operatorname{Cov}}(\ell s_k, s_k) /
+    \widehat{\operatorname{Var}}(s_k)` (Ranganath, Gerrish & Blei 2014). It
+    depends on :math:`z_i`, so the estimator's mean is off by :math:`O(1/n)`;
+    use :class:`LeaveOneOutOptimalBaseline` for an unbiased one.
+
+    Examples
+    --------
+    >>> SameBatchOptimalBaseline()([1.0, 2.0, 4.0], [[-1.0], [0.0], [1.0]])
+    array([[2.5]])
+    """
+
+    uses_score = True
+
+    def __repr__(self) -> str:
+        return "SameBatchOptimalBaseline()"
+
+    def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
+        signal, score = _signal(signal, score, minimum=2)
+        return _coefficient(signal, score)[None, :]
+
+
+class LeaveOneOutOptimalBaseline:
+    r"""The optimal coefficient for each sample, estimated from the other samples only: unbiased.
+
+    Row :math:`i` is :class:`SameBatchOptimalBaseline` of the batch without
+    sample :math:`i`; where the others' scores are tied it is 0. Needs
+    :math:`n \ge 3`.
+
+    Examples
+    --------
+    >>> LeaveOneOutOptimalBaseline()([0.07, 2.7, 2.7], [[0.83], [-0.17], [-0.17]])[0]
+    array([0.])
+    """
+
+    uses_score = True
+
+    def __repr__(self) -> str:
+        return "LeaveOneOutOptimalBaseline()"
+
+    def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
+        signal, score = _signal(signal, score, minimum=3)
+        x = signal.reshape(len(score), -1) * score
+        # Shift by sample 0 (one of the others for every i >= 1); row 0 on its own.
+        dx, dy, m = x - x[0], score - score[0], len(score) - 1
+        mean_x, mean_y = _sum_of_others(dx) / m, _sum_of_others(dy) / m
+        covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
+        variance = _sum_of_others(dy * dy) / m - mean_y**2
+        mean_square = _sum_of_others(score * score) / m
+        varies = variance > np.finfo(float).eps * mean_square
+        coefficient = np.where(varies, covariance / np.where(varies, variance, 1.0), 0.0)
+        coefficient[0] = _coefficient(signal[1:], score[1:])
+        return coefficient
+
+
+class NVILBaseline:
+    r"""NVIL's signal centring and variance normalisation (Mnih & Gregor 2014, section 3.3).
+
+    The centred signal is :math:`(\ell - c - w^\top x) / \max(1, \sqrt v)`:
+    :math:`c` a running mean, :math:`w^\top x` an input-dependent baseline
+    fitted by regression, :math:`v` a running variance. As a baseline,
+    :math:`b = \ell - (\ell - c - w^\top x)/\max(1, \sqrt v)`: with
+    normalisation the mean gradient is divided by :math:`\max(1, \sqrt v)`.
+
+    Parameters
+    ----------
+    num_features : int, default 0
+        :math:`F`, the input features :math:`x` (0: no input-dependent part).
+    decay : float, default 0.9
+        :math:`\alpha` of the running mean and variance.
+    learning_rate : float, default 0.01
+        The step size of :math:`w`'s regression.
+    normalize : bool, default True
+        Divide by :math:`\max(1, \sqrt v)`.
+
+    Examples
+    --------
+    >>> nvil = NVILBaseline(num_features=1, decay=0.0, normalize=False)
+    >>> nvil.update([5.0, 5.0], features=[[0.0], [0.0]])
+    >>> nvil.given([[1.0]])(np.array([7.0]), None)
+    array([5.])
+    """
+
+    uses_score = False
+
+    def __init__(self, num_features: int = 0, *, decay: float = 0.9, learning_rate: float = 0.01,
+                 normalize: bool = True) -> None:
+        self.num_features = _checks.count(num_features, "num_features", minimum=0)
+        self.decay = _decay(decay)
+        self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 0.0)
+        if self.learning_rate == 0.0:
+            raise ValueError("learning_rate must be positive, got 0.0")
+        self.normalize = _checks.flag(normalize, "normalize")
+        self.centre, self.weights, self.variance = 0.0, np.zeros(self.num_features), 1.0
+
+    def __repr__(self) -> str:
+        return f"NVILBaseline(num_features={self.num_features}, centre={self.centre:.6g}, variance={self.variance:.6g})"
 
     @property
     def scale(self) -> float:
-        r""":math:`\max(1, \sqrt v)`, the number the signal is divided by."""
-        return max(1.0, float(np.sqrt(self.variance)))
+        r""":math:`\max(1, \sqrt v)` (1 without normalisation)."""
+        return max(1.0, float(np.sqrt(self.variance))) if self.normalize else 1.0
 
-    def normalize(self, centred_signal) -> np.ndarray:
-        """Divide a centred learning signal by ``scale``.
+    def _features(self, features: ArrayLike | None, n: int) -> np.ndarray:
+        if self.num_features == 0 and features is None:
+            return np.zeros((n, 0))
+        features = _checks.real_array(features, "features", copy=False)
+        features = np.broadcast_to(features, (n, self.num_features)) if features.ndim == 1 else features
+        if features.shape != (n, self.num_features):
+            raise ValueError(f"features must have shape ({self.num_features},) or ({n}, {self.num_features}), "
+                             f"got shape {features.shape}")
+        return features
+
+    def centred(self, signal: ArrayLike, features: ArrayLike | None = None) -> np.ndarray:
+        r""":math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`, with the current state.
 
         Parameters
         ----------
-        centred_signal : array_like
-            The learning signal with a baseline already subtracted.
+        signal : array_like, shape (n,) or (n, P)
+            The learning signals.
+        features : array_like, shape (F,) or (n, F), optional
+            :math:`x`, one row per sample (or one for all).
 
         Returns
         -------
         ndarray
-            ``centred_signal / scale``, same shape.
-
-        Raises
-        ------
-        ValueError
-            If ``centred_signal`` is empty or holds NaN or infinity.
+            The centred, normalised signal, the shape of ``signal``.
 
         Examples
         --------
-        >>> VarianceNormalizer(initial_variance=16.0).normalize([2.0, -8.0])
-        array([ 0.5, -2. ])
+        >>> NVILBaseline().centred([3.0, -1.0])
+        array([ 3., -1.])
         """
-        return _check_signal(centred_signal) / self.scale
+        signal, _ = _signal(signal)
+        prediction = self.centre + self._features(features, signal.shape[0]) @ self.weights
+        return (signal - prediction.reshape(-1, *[1] * (signal.ndim - 1))) / self.scale
 
-    def update(self, centred_signal) -> None:
-        """Fold the mean square of a batch of centred signals into ``variance``.
+    def given(self, features: ArrayLike) -> Baseline:
+        """This baseline at inputs ``features``, for ``baseline=``.
 
         Parameters
         ----------
-        centred_signal : array_like
-            The learning signal with a baseline already subtracted.
-
-        Raises
-        ------
-        ValueError
-            If ``centred_signal`` is empty or holds NaN or infinity.
-
-        Examples
-        --------
-        >>> normalizer = VarianceNormalizer(decay=0.5, initial_variance=1.0)
-        >>> normalizer.update([3.0, -3.0])
-        >>> normalizer.variance
-        5.0
-        """
-        centred_signal = _check_signal(centred_signal)
-        mean_square = float(np.mean(centred_signal**2))
-        self.variance = self.decay * self.variance + (1.0 - self.decay) * mean_square
-
-
-class LinearBaseline:
-    r"""An input-dependent baseline :math:`b_\psi(x) = w^\top x + w_0`, fitted by regression.
-
-    NVIL fits a small neural network :math:`b_\psi(x)` to the learning signal by
-    minimising :math:`\mathbb E\bigl[(\ell(x, z) - b_\psi(x))^2\bigr]` with
-    stochastic gradient steps. A linear model of the input features is the
-    simplest version; pass any fixed features of :math:`x` (for example the
-    pixels of an image, or a one-hot code of a data point).
-
-    Parameters
-    ----------
-    num_features : int
-        The number of input features :math:`F`.
-    learning_rate : float, default 0.01
-        The step size of :meth:`update`.
-
-    Attributes
-    ----------
-    weights : ndarray, shape (num_features,)
-        :math:`w`, initially zero.
-    bias : float
-        :math:`w_0`, initially zero.
-
-    Raises
-    ------
-    ValueError
-        If ``num_features < 1`` or ``learning_rate`` is not positive and finite.
-
-    Notes
-    -----
-    One update on a batch :math:`(x_j, \ell_j)_{j=1}^B` takes a gradient step on
-    the mean squared error:
-
-    .. math::
-
-        w \leftarrow w + \frac{\eta}{B} \sum_j \bigl(\ell_j - b_\psi(x_j)\bigr) x_j,\qquad
-        w_0 \leftarrow w_0 + \frac{\eta}{B} \sum_j \bigl(\ell_j - b_\psi(x_j)\bigr).
-
-    Because :math:`b_\psi(x)` depends on :math:`x` but not on :math:`z`, the
-    estimator stays unbiased for every :math:`x` when the prediction is made
-    before the update.
-
-    Examples
-    --------
-    >>> baseline = LinearBaseline(num_features=2, learning_rate=0.5)
-    >>> features = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> for _ in range(200):
-    ...     baseline.update(features, [3.0, -1.0])
-    >>> np.round(baseline.predict(features), 6)
-    array([ 3., -1.])
-    """
-
-    def __init__(self, num_features: int, learning_rate: float = 0.01):
-        self.num_features = check_num_samples(num_features, "num_features")
-        self.learning_rate = positive_scalar(learning_rate, "learning_rate")
-        self.weights = np.zeros(self.num_features)
-        self.bias = 0.0
-
-    def __repr__(self) -> str:
-        return (
-            f"LinearBaseline(num_features={self.num_features}, "
-            f"learning_rate={self.learning_rate})"
-        )
-
-    def _check_features(self, features) -> np.ndarray:
-        features = finite_array(features, "features", ndim=2)
-        if features.shape[1] != self.num_features:
-            raise ValueError(
-                f"features must have shape (batch, {self.num_features}), got {features.shape}"
-            )
-        return features
-
-    def predict(self, features) -> np.ndarray:
-        r""":math:`b_\psi(x_j)` for every row of ``features``.
-
-        Parameters
-        ----------
-        features : array_like, shape (batch, num_features)
-            One row of input features :math:`x_j` per data point.
+        features : array_like, shape (F,) or (n, F)
+            :math:`x`.
 
         Returns
         -------
-        ndarray, shape (batch,)
-            The baseline :math:`w^\top x_j + w_0` for every row.
-
-        Raises
-        ------
-        ValueError
-            If ``features`` has the wrong shape or is not finite.
+        Baseline
+            Calls :meth:`centred` with these features; shares the state.
 
         Examples
         --------
-        >>> baseline = LinearBaseline(num_features=2)
-        >>> baseline.weights = np.array([1.0, -1.0])
-        >>> baseline.predict([[3.0, 1.0], [0.0, 2.0]])
-        array([ 2., -2.])
+        >>> isinstance(NVILBaseline(2).given([1.0, 0.0]), Baseline)
+        True
         """
-        return self._check_features(features) @ self.weights + self.bias
+        return _GivenFeatures(self, _checks.real_array(features, "features"))
 
-    def update(self, features, signal) -> None:
-        """One gradient step of the squared error between ``signal`` and the prediction.
+    def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
+        return self._baseline(signal, None)
+
+    def _baseline(self, signal: ArrayLike, features: ArrayLike | None) -> np.ndarray:
+        signal, _ = _signal(signal)
+        return signal - self.centred(signal, features)
+
+    def update(self, signal: ArrayLike, features: ArrayLike | None = None) -> None:
+        r"""Update :math:`c`, :math:`v` and :math:`w` with this step's signals, after the step.
 
         Parameters
         ----------
-        features : array_like, shape (batch, num_features)
-            One row of input features :math:`x_j` per data point.
-        signal : array_like, shape (batch,)
-            The learning signal observed for each row (average over samples
-            first if there are several per input).
-
-        Raises
-        ------
-        ValueError
-            If the shapes do not match or an input is not finite.
+        signal : array_like, shape (n,)
+            The learning signals of the step.
+        features : array_like, shape (F,) or (n, F), optional
+            Their inputs :math:`x`.
 
         Examples
         --------
-        >>> baseline = LinearBaseline(num_features=1, learning_rate=0.5)
-        >>> baseline.update([[1.0], [1.0]], [4.0, 4.0])
-        >>> baseline.weights, baseline.bias
-        (array([2.]), 2.0)
+        >>> nvil = NVILBaseline(decay=0.0)
+        >>> nvil.update([1.0, 3.0])
+        >>> nvil.centre, nvil.variance
+        (2.0, 5.0)
         """
-        features = self._check_features(features)
-        signal = finite_array(signal, "signal", ndim=1)
-        if signal.shape[0] != features.shape[0]:
-            raise ValueError(
-                f"signal must have shape ({features.shape[0]},) to match features, "
-                f"got {signal.shape}"
-            )
-        residual = signal - self.predict(features)
-        self.weights = self.weights + self.learning_rate * features.T @ residual / signal.size
-        self.bias = self.bias + self.learning_rate * float(residual.mean())
+        signal, _ = _signal(signal)
+        features = self._features(features, signal.shape[0])
+        residual = signal - features @ self.weights
+        centred = residual - self.centre
+        self.weights = self.weights + self.learning_rate * _mean(features * centred[:, None], axis=0)
+        self.centre = float(self.decay * self.centre + (1 - self.decay) * _mean(residual))
+        self.variance = float(self.decay * self.variance + (1 - self.decay) * _mean(centred**2))
 
 
-def leave_one_out_baseline(signal, axis: int = 0) -> np.ndarray:
-    r"""The leave-one-out baseline: for each sample, the mean learning signal of the *other* samples.
+class _GivenFeatures:
+    uses_score = False
 
-    With :math:`n \ge 2` samples from the same :math:`q`, sample :math:`i`'s
-    baseline :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j` is independent of
-    :math:`z_i`, so subtracting it keeps the estimator unbiased — unlike the
-    plain batch mean, which includes :math:`\ell_i` itself (Kool, van Hoof &
-    Welling 2019; Mnih & Rezende 2016).
+    def __init__(self, nvil: NVILBaseline, features: np.ndarray) -> None:
+        self.nvil, self.features = nvil, features
 
-    Parameters
-    ----------
-    signal : array_like, shape (num_samples, ...)
-        Learning signals; the samples lie along ``axis``.
-    axis : int, default 0
-        The axis of the samples.
-
-    Returns
-    -------
-    ndarray, same shape as ``signal``
-        :math:`b_i` for every sample.
-
-    Raises
-    ------
-    ValueError
-        If there are fewer than two samples along ``axis``, or ``signal``
-        holds NaN or infinity.
-
-    Notes
-    -----
-    .. math::
-
-        b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j = \frac{n\bar\ell - \ell_i}{n-1},
-        \qquad
-        \ell_i - b_i = \frac{n}{n-1}\bigl(\ell_i - \bar\ell\bigr).
-
-    Examples
-    --------
-    >>> leave_one_out_baseline([1.0, 2.0, 6.0])
-    array([4. , 3.5, 1.5])
-    """
-    signal = finite_array(signal, "signal")
-    if signal.ndim < 1:
-        raise ValueError("signal must have at least one dimension (the samples)")
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
-    if not -signal.ndim <= axis < signal.ndim:
-        raise ValueError(f"axis must be in [-{signal.ndim}, {signal.ndim}) for signal of shape {signal.shape}, got {axis}")
-    num_samples = signal.shape[axis]
-    if num_samples < 2:
-        raise ValueError(
-            "the leave-one-out baseline needs at least 2 samples along axis "
-            f"{axis}, got {num_samples} (num_samples must be >= 2)"
-        )
-    total = signal.sum(axis=axis, keepdims=True)
-    return (total - signal) / (num_samples - 1)
+    def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
+        return self.nvil._baseline(signal, self.features)
 
 
-def _signal_and_score(signal, score) -> tuple[np.ndarray, np.ndarray]:
-    """Check ``signal`` and ``score`` and give ``signal`` a trailing parameter axis if it lacks one."""
-    score = finite_array(score, "score")
-    signal = finite_array(signal, "signal")
-    if score.ndim < 1:
-        raise ValueError("score must have at least one dimension (the samples)")
-    if signal.ndim == score.ndim - 1:
-        signal = signal[..., None]
-    if signal.ndim != score.ndim or not _broadcasts_to(signal.shape, score.shape):
-        raise ValueError(
-            f"signal of shape {signal.shape} does not match score of shape {score.shape}: "
-            "give one signal per sample, or one per sample and parameter"
-        )
-    return signal, score
-
-
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
-    """Whether an array of ``shape`` broadcasts to ``target`` without changing it."""
-    try:
-        return np.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
-
-
-def _coefficient(covariance: np.ndarray, variance: np.ndarray, mean_square: np.ndarray) -> np.ndarray:
-    """``covariance / variance``, and 0 where the score does not vary (relative variance below rounding)."""
-    varies = variance > np.finfo(float).eps * mean_square
-    return np.where(varies, covariance / np.where(varies, variance, 1.0), 0.0)
-
-
-def optimal_baseline(signal, score) -> np.ndarray:
-    r"""The variance-minimising control-variate coefficient per parameter, estimated from the samples themselves.
-
-    Black-box variational inference (Ranganath, Gerrish & Blei 2014) uses the
-    score :math:`s_k = \partial_{\phi_k} \ln q_\phi` as a control variate for
-    the term :math:`\ell\, s_k`, with the coefficient that minimises the
-    variance of :math:`(\ell - a_k)\, s_k`:
-
-    .. math::
-
-        a_k^* = \frac{\operatorname{Cov}(\ell s_k,\, s_k)}{\operatorname{Var}(s_k)}
-              = \frac{\mathbb E_q[\ell\, s_k^2]}{\mathbb E_q[s_k^2]} .
-
-    This function estimates :math:`a_k^*` by the sample covariance and
-    variance of the given samples.
-
-    Parameters
-    ----------
-    signal : array_like, shape (num_samples, ...) or (num_samples, ..., num_params)
-        The learning signal :math:`\ell(z_i)`, one per sample (shared by every
-        parameter) or one per sample and parameter (local learning signals).
-    score : array_like, shape (num_samples, ..., num_params)
-        :math:`\nabla_\phi \ln q_\phi(z_i)`. Samples lie along the first
-        axis; any axes in between (for example independent repetitions) are
-        kept.
-
-    Returns
-    -------
-    ndarray, shape score.shape[1:]
-        :math:`\hat a_k`. Where a score does not vary across the samples the
-        coefficient is 0.
-
-    Raises
-    ------
-    ValueError
-        If there are fewer than two samples, the shapes do not match, or an
-        input holds NaN or infinity.
-
-    Notes
-    -----
-    **Bias.** Subtracting an :math:`\hat a_k` estimated from the *same*
-    samples makes the estimator biased: its mean is
-    :math:`g_k - \operatorname{Cov}(\hat a_k, \bar s_k)`, an error of order
-    :math:`1/n`. Estimate the coefficient from a separate batch, or use
-    :func:`leave_one_out_optimal_baseline`, for an unbiased estimator.
-
-    Examples
-    --------
-    >>> signal = np.array([1.0, 2.0, 4.0])
-    >>> score = np.array([[-1.0], [0.0], [1.0]])
-    >>> optimal_baseline(signal, score)  # Cov(l s, s) / Var(s) = (5/3 - 1 * 0) / (2/3)
-    array([2.5])
-    """
-    signal, score = _signal_and_score(signal, score)
-    num_samples = score.shape[0]
-    if num_samples < 2:
-        raise ValueError(
-            f"the optimal baseline needs at least 2 samples (num_samples must be >= 2), got {num_samples}"
-        )
-    weighted = signal * score
-    centred_score = score - score.mean(axis=0)
-    covariance = np.mean((weighted - weighted.mean(axis=0)) * centred_score, axis=0)
-    variance = np.mean(centred_score**2, axis=0)
-    return _coefficient(covariance, variance, np.mean(score**2, axis=0))
-
-
-def leave_one_out_optimal_baseline(signal, score) -> np.ndarray:
-    r"""The optimal control-variate coefficient for each sample, estimated from the *other* samples.
-
-    Sample :math:`i`'s coefficient :math:`\hat a_k^{(-i)}` is
-    :func:`optimal_baseline` computed without sample :math:`i`. It does not
-    depend on :math:`z_i`, so subtracting it leaves the estimator unbiased, at
-    the price of estimating each coefficient from :math:`n - 1` samples.
-
-    Parameters
-    ----------
-    signal : array_like, shape (num_samples, ...) or (num_samples, ..., num_params)
-        As :func:`optimal_baseline`.
-    score : array_like, shape (num_samples, ..., num_params)
-        As :func:`optimal_baseline`.
-
-    Returns
-    -------
-    ndarray, shape score.shape
-        :math:`\hat a_k^{(-i)}` for every sample :math:`i` and parameter
-        :math:`k`.
-
-    Raises
-    ------
-    ValueError
-        If there are fewer than three samples (each coefficient needs at
-        least two others), the shapes do not match, or an input holds NaN or
-        infinity.
-
-    Notes
-    -----
-    With :math:`x_i = \ell_i s_{ik}` and :math:`y_i = s_{ik}`, the sums over
-    all samples minus sample :math:`i`'s own contribution give, in one
-    vectorised pass,
-
-    .. math::
-
-        \hat a_k^{(-i)} = \frac{\frac{1}{n-1}\sum_{j\ne i} x_j y_j - \bar x^{(-i)} \bar y^{(-i)}}
-                               {\frac{1}{n-1}\sum_{j\ne i} y_j^2 - \bigl(\bar y^{(-i)}\bigr)^2} .
-
-    Both :math:`x` and :math:`y` are first centred on their full-sample means,
-    which changes neither covariance nor variance and avoids cancellation.
-
-    Examples
-    --------
-    >>> signal = np.array([1.0, 2.0, 4.0, 3.0])
-    >>> score = np.array([[-1.0], [0.0], [1.0], [0.5]])
-    >>> loo = leave_one_out_optimal_baseline(signal, score)
-    >>> bool(np.isclose(loo[0, 0], optimal_baseline(signal[1:], score[1:])[0]))
-    True
-    """
-    signal, score = _signal_and_score(signal, score)
-    num_samples = score.shape[0]
-    if num_samples < 3:
-        raise ValueError(
-            "the leave-one-out optimal baseline needs at least 3 samples "
-            f"(num_samples must be >= 3), got {num_samples}"
-        )
-    others = num_samples - 1
-    weighted = signal * score
-    x = weighted - weighted.mean(axis=0)
-    y = score - score.mean(axis=0)
-    mean_x = (x.sum(axis=0) - x) / others
-    mean_y = (y.sum(axis=0) - y) / others
-    covariance = ((x * y).sum(axis=0) - x * y) / others - mean_x * mean_y
-    variance = ((y * y).sum(axis=0) - y * y) / others - mean_y**2
-    mean_square = ((score**2).sum(axis=0) - score**2) / others
-    return _coefficient(covariance, variance, mean_square)
+# Temporary, for modules not yet ported to the Baseline protocol; removed with them.
+from ._baselines_legacy import LinearBaseline, VarianceNormalizer, leave_one_out_baseline  # noqa: E402,F401

@@ -1,0 +1,152 @@
+"""Argument checks, used at the public boundary only.
+
+Each check either returns the argument in the form the package computes with
+or raises a ValueError/TypeError whose message starts with the argument's name.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable, Union
+
+import numpy as np
+
+#: What a keyword-only ``rng`` accepts (SPEC 7): a seed, a Generator or None.
+RNGLike = Union[int, np.random.Generator, np.random.SeedSequence, None]
+
+#: The largest number of floats one call may allocate for its samples and terms.
+MAX_ELEMENTS = 2**28
+
+
+def generator(rng: RNGLike) -> np.random.Generator:
+    """``np.random.default_rng(rng)``, refusing what SPEC 7 does not allow."""
+    if isinstance(rng, (bool, np.bool_, float, complex, str)):
+        raise TypeError(f"rng must be an integer seed, a numpy.random.Generator or None, got {type(rng).__name__}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"rng must be an integer seed, a numpy.random.Generator or None: {error}") from None
+
+
+def count(value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS) -> int:
+    """``value`` as an ``int`` in ``[minimum, maximum]``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum} here (memory), got {value}")
+    return int(value)
+
+
+def flag(value: object, name: str) -> bool:
+    """``value`` if it is a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def real_array(value: object, name: str, ndim: int | None = None, copy: bool = True) -> np.ndarray:
+    """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
+    if isinstance(value, type):
+        raise TypeError(f"{name} must be an array of real numbers, got the class {value.__name__}")
+    try:
+        array = np.asarray(value)
+    except RecursionError:
+        raise ValueError(f"{name} is nested too deeply to be an array") from None
+    except ValueError as error:
+        raise ValueError(f"{name} must be a regular array of real numbers: {error}") from None
+    except TypeError as error:
+        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    array = np.array(array, dtype=float) if copy else array.astype(float, copy=False)
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    if copy:
+        array.flags.writeable = False
+    return array
+
+
+def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
+    """``z`` as a finite real array of shape ``(n, dim)``, ``n >= 1`` (no copy)."""
+    try:
+        z = np.asarray(z)
+    except RecursionError:
+        raise ValueError(f"{name} is nested too deeply to be an array") from None
+    except ValueError as error:
+        raise ValueError(f"{name} must be a regular array of real numbers: {error}") from None
+    except TypeError as error:
+        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
+    if z.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {z.dtype}")
+    if z.ndim != 2 or z.shape[1] != dim or z.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (num_samples, {dim}), got shape {z.shape}")
+    if z.dtype.kind == "f" and not np.isfinite(z).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    return z.astype(float) if z.dtype.kind == "b" else z
+
+
+def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf) -> float:
+    """``value`` as a finite float in ``[low, high]``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got bool")
+    value = float(real_array(value, name, ndim=0))
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
+    return value
+
+
+def function(value: object, name: str) -> Callable:
+    """``value`` if it is callable (and not a family passed in the wrong place)."""
+    if not callable(value) or isinstance(value, type):
+        raise TypeError(f"{name} must be a function of the samples z, got {_describe(value)}")
+    return value
+
+
+def family(q: object, name: str = "q"):
+    """``q`` if it is a family instance."""
+    from .families import Family
+
+    if isinstance(q, type):
+        raise TypeError(f"{name} must be a family instance such as {q.__name__}(...), got the class itself")
+    if not isinstance(q, Family):
+        raise TypeError(f"{name} must be a family (DiagonalGaussian, Bernoulli, Categorical, ...), got {_describe(q)}")
+    return q
+
+
+def evaluate(f: Callable, z: np.ndarray, name: str, *shapes: tuple[int, ...]) -> np.ndarray:
+    """``f(z)`` with ``z`` read-only, checked to be finite real numbers of one of ``shapes``."""
+    if z.flags.writeable:
+        z = z.view()
+        z.flags.writeable = False
+    values = np.asarray(f(z))
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must return real numbers, got dtype {values.dtype}")
+    if values.shape not in shapes:
+        expected = " or ".join(str(shape) for shape in shapes)
+        raise ValueError(f"{name} must return shape {expected}, got shape {values.shape}")
+    values = values.astype(float, copy=False)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} returned NaN or infinity for some samples")
+    return values
+
+
+def checked(f: object, name: str, *shapes: Callable[[int], tuple[int, ...]]) -> Callable:
+    """``f`` wrapped so that it gets read-only samples and its values are checked."""
+    f = function(f, name)
+
+    def call(z: np.ndarray) -> np.ndarray:
+        return evaluate(f, z, name, *(shape(len(z)) for shape in shapes))
+
+    return call
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    return f"{type(value).__name__}"

@@ -1,0 +1,766 @@
+r"""Variational families :math:`q_\phi(z)`: sample, log-density and score.
+
+Every family follows the :class:`Family` protocol. Its parameters
+:math:`\phi` form one flat, read-only vector ``params``; ``score(z)`` is
+:math:`\nabla_\phi \ln q_\phi(z_i)` for every row of ``z``, in the order of
+``params``; ``with_params`` makes the same family at new parameters. The
+derivations are in the book's chapter "The score".
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _checks
+from ._checks import RNGLike
+
+__all__ = ["Bernoulli", "Categorical", "DiagonalGaussian", "Family"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+_MAX_ABS_LOG_STD = 300.0
+_MIN_RELATIVE_STD = 1e-6
+
+
+@runtime_checkable
+class Family(Protocol):
+    r"""What every estimator needs of :math:`q_\phi`.
+
+    A class that subclasses ``Family`` inherits ``num_params``, ``log_prob``
+    and ``score_mean`` from it; one that does not must define them too.
+
+    Attributes
+    ----------
+    dim : int
+        :math:`D`, the number of latent variables (columns of ``z``).
+    params : ndarray, shape (P,)
+        :math:`\phi`, flat and read-only.
+    num_params : int
+        :math:`P`.
+    param_dims : ndarray of int, shape (P,)
+        The latent dimension each parameter acts on (for local signals).
+
+    Examples
+    --------
+    >>> isinstance(Bernoulli([0.0]), Family), isinstance(len, Family)
+    (True, False)
+    """
+
+    dim: int
+
+    @property
+    def params(self) -> np.ndarray: ...
+
+    @property
+    def param_dims(self) -> np.ndarray: ...
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray: ...
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray: ...
+
+    def score(self, z: ArrayLike) -> np.ndarray: ...
+
+    def with_params(self, params: ArrayLike) -> Family: ...
+
+    @property
+    def num_params(self) -> int:
+        return int(self.params.size)
+
+    def log_prob(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln q_\phi(z_i)` for every row, shape ``(n,)``."""
+        return self.log_prob_per_dimension(z).sum(axis=1)
+
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, shape ``(P,)``.
+
+        ``weights`` has shape ``(n,)`` or ``(n, P)``. With ``squared=True``
+        the score is squared elementwise first (for standard errors).
+        """
+        score = self.score(z)
+        if squared:
+            score = score * score
+        weights = _weights(weights, score.shape)
+        if weights.ndim == 1:
+            return weights @ score / score.shape[0]
+        return np.einsum("ik,ik->k", weights, score) / score.shape[0]
+
+
+def _weights(weights: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape not in ((shape[0],), shape):
+        raise ValueError(f"weights must have shape ({shape[0]},) or {shape}, got {weights.shape}")
+    return weights
+
+
+def _repr(family: Family, **fields: np.ndarray) -> str:
+    text = ", ".join(f"{k}={np.array2string(v, precision=4, separator=', ')}" for k, v in fields.items())
+    return f"{type(family).__name__}({text})"
+
+
+class DiagonalGaussian(Family):
+    r""":math:`q_\phi(z) = \prod_d \mathcal N(z_d; \mu_d, \sigma_d^2)`, :math:`\phi = (\mu, \ln\sigma)`.
+
+    Parameters
+    ----------
+    mean : array_like, shape (D,) or scalar
+        :math:`\mu`.
+    log_std : array_like, shape (D,) or scalar
+        :math:`\ln\sigma`, with :math:`|\ln\sigma_d| \le 300` and
+        :math:`\sigma_d \ge 10^{-6}|\mu_d|` (so that :math:`z - \mu` keeps
+        the noise and the score stays exact).
+
+    Examples
+    --------
+    >>> q = DiagonalGaussian(mean=[0.0, 1.0], log_std=[0.0, 0.0])
+    >>> z = q.sample(4, rng=0)
+    >>> q.dim, q.num_params, q.log_prob(z).shape, q.score(z).shape
+    (2, 4, (4,), (4, 4))
+    """
+
+    def __init__(self, mean: ArrayLike, log_std: ArrayLike) -> None:
+        mean = np.atleast_1d(_checks.real_array(mean, "mean"))
+        log_std = np.atleast_1d(_checks.real_array(log_std, "log_std"))
+        if mean.ndim != 1 or mean.shape != log_std.shape:
+            raise ValueError(f"mean and log_std must be 1-D of one shape, got {mean.shape}, {log_std.shape}")
+        if np.any(np.abs(log_std) > _MAX_ABS_LOG_STD):
+            raise ValueError(f"log_std must lie in [-300, 300], got {log_std}")
+        if np.any(np.exp(log_std) < _MIN_RELATIVE_STD * np.abs(mean)):
+            raise ValueError("log_std is too small for mean: need exp(log_std) >= 1e-6 * |mean|, "
+                             "or z - mean loses the noise and the score is wrong")
+        self.dim = int(mean.size)
+        self._params = _checks.real_array(np.concatenate([mean, log_std]), "params")
+
+    @property
+    def params(self) -> np.ndarray:
+        r""":math:`(\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`, read-only."""
+        return self._params
+
+    @property
+    def mean(self) -> np.ndarray:
+        r""":math:`\mu`, shape ``(D,)``."""
+        return self._params[: self.dim]
+
+    @property
+    def log_std(self) -> np.ndarray:
+        r""":math:`\ln\sigma`, shape ``(D,)``."""
+        return self._params[self.dim :]
+
+    @property
+    def std(self) -> np.ndarray:
+        r""":math:`\sigma`, shape ``(D,)``."""
+        return np.exp(self.log_std)
+
+    @property
+    def param_dims(self) -> np.ndarray:
+        """``[0, ..., D-1, 0, ..., D-1]``."""
+        return np.tile(np.arange(self.dim), 2)
+
+    def __repr__(self) -> str:
+        return _repr(self, mean=self.mean, log_std=self.log_std)
+
+    def with_params(self, params: ArrayLike) -> DiagonalGaussian:
+        """The Gaussian at ``params`` (means, then log standard deviations).
+
+        Parameters
+        ----------
+        params : array_like, shape (2 * D,)
+            The new :math:`\\phi`.
+
+        Returns
+        -------
+        DiagonalGaussian
+            Same ``dim``, new parameters.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(0.0, 0.0).with_params([1.0, -1.0])
+        DiagonalGaussian(mean=[1.], log_std=[-1.])
+        """
+        params = _checks.real_array(params, "params", ndim=1)
+        if params.shape != self._params.shape:
+            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        return DiagonalGaussian(params[: self.dim], params[self.dim :])
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
+        r"""Draw :math:`z_i = \mu + \sigma \odot \varepsilon_i`, :math:`\varepsilon_i \sim \mathcal N(0, I)`.
+
+        Parameters
+        ----------
+        num_samples : int
+            :math:`n`.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness (SPEC 7).
+
+        Returns
+        -------
+        ndarray, shape (num_samples, D)
+            One sample per row.
+
+        Examples
+        --------
+        >>> DiagonalGaussian([0.0, 5.0], [0.0, -3.0]).sample(3, rng=0).shape
+        (3, 2)
+        """
+        num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
+        noise = _checks.generator(rng).standard_normal((num_samples, self.dim))
+        return self.reparameterize(noise)
+
+    def reparameterize(self, noise: ArrayLike) -> np.ndarray:
+        r""":math:`z = \mu + \sigma \odot \varepsilon` for every row of ``noise``.
+
+        Parameters
+        ----------
+        noise : array_like, shape (n, D)
+            :math:`\varepsilon`.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            The samples.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(1.0, np.log(2.0)).reparameterize([[0.5], [-1.0]])
+        array([[ 2.],
+               [-1.]])
+        """
+        z = _checks.samples(noise, self.dim, "noise") * self.std
+        z += self.mean
+        return z
+
+    def standardize(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\varepsilon = (z - \mu)/\sigma` for every row of ``z``.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            The noise that :meth:`reparameterize` maps to ``z``.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(1.0, np.log(2.0)).standardize([[2.0]])
+        array([[0.5]])
+        """
+        eps = _checks.samples(z, self.dim) - self.mean
+        eps /= self.std
+        return eps
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)`, shape ``(n, D)``.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            One log-density per sample and dimension.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(0.0, 0.0).log_prob_per_dimension([[0.0]]).round(4)
+        array([[-0.9189]])
+        """
+        eps = self.standardize(z)
+        return -0.5 * _LOG_2PI - self.log_std - 0.5 * eps**2
+
+    def log_prob(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln q_\phi(z_i) = \sum_d \bigl(-\tfrac12\ln 2\pi - \ln\sigma_d - \tfrac12\varepsilon_{id}^2\bigr)`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            One log-density per sample.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(0.0, 0.0).log_prob([[0.0], [1.0]]).round(4)
+        array([-0.9189, -1.4189])
+        """
+        eps = self.standardize(z)
+        return -0.5 * self.dim * _LOG_2PI - self.log_std.sum() - 0.5 * np.einsum("ij,ij->i", eps, eps)
+
+    def score(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\nabla_\phi \ln q_\phi(z_i) = (\varepsilon_i/\sigma,\ \varepsilon_i^2 - 1)`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples.
+
+        Returns
+        -------
+        ndarray, shape (n, 2 * D)
+            Derivatives in :math:`\mu`, then in :math:`\ln\sigma`.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(1.0, np.log(2.0)).score([[1.0], [3.0]])
+        array([[ 0. , -1. ],
+               [ 0.5,  0. ]])
+        """
+        eps = self.standardize(z)
+        return np.concatenate([eps / self.std, eps**2 - 1.0], axis=1)
+
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)` by matrix-vector products.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples.
+        weights : array_like, shape (n,) or (n, 2 * D)
+            :math:`w_i`.
+        squared : bool, default False
+            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
+
+        Returns
+        -------
+        ndarray, shape (2 * D,)
+            The weighted mean of the score.
+
+        Examples
+        --------
+        >>> q = DiagonalGaussian(1.0, 0.0)
+        >>> z, w = [[2.0], [0.0]], [1.0, 3.0]
+        >>> q.score_mean(z, w), (np.array(w)[:, None] * q.score(z)).mean(axis=0)
+        (array([-1.,  0.]), array([-1.,  0.]))
+        """
+        if np.ndim(weights) != 1:
+            return Family.score_mean(self, z, weights, squared=squared)
+        eps = self.standardize(z)
+        weights = _weights(weights, (eps.shape[0], self.num_params))
+        eps2 = eps * eps
+        n = eps.shape[0]
+        if squared:
+            return np.concatenate([weights @ eps2 / self.std**2, weights @ (eps2 - 1.0) ** 2]) / n
+        return np.concatenate([weights @ eps / self.std, weights @ eps2 - weights.sum()]) / n
+
+    def entropy(self) -> float:
+        r""":math:`H[q_\phi] = \sum_d \bigl(\tfrac12 \ln(2\pi e) + \ln\sigma_d\bigr)`.
+
+        Returns
+        -------
+        float
+            The entropy in nats.
+
+        Examples
+        --------
+        >>> round(DiagonalGaussian(0.0, 0.0).entropy(), 6)
+        1.418939
+        """
+        return float(self.dim * 0.5 * (_LOG_2PI + 1.0) + self.log_std.sum())
+
+    def entropy_gradient(self) -> np.ndarray:
+        r""":math:`\nabla_\phi H[q_\phi]`: 0 for each mean, 1 for each :math:`\ln\sigma_d`.
+
+        Returns
+        -------
+        ndarray, shape (2 * D,)
+            The gradient, in the order of ``params``.
+
+        Examples
+        --------
+        >>> DiagonalGaussian([0.0, 3.0], [0.5, -1.0]).entropy_gradient()
+        array([0., 0., 1., 1.])
+        """
+        return np.concatenate([np.zeros(self.dim), np.ones(self.dim)])
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow."""
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+class Bernoulli(Family):
+    r""":math:`q_\phi(z) = \prod_d \pi_d^{z_d}(1 - \pi_d)^{1 - z_d}`, :math:`\pi = \sigma(\phi)`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (D,) or scalar
+        :math:`\phi`.
+
+    Examples
+    --------
+    >>> q = Bernoulli(logits=[0.0, 2.0])
+    >>> z = q.sample(3, rng=0)
+    >>> z.dtype, q.score(z).shape
+    (dtype('float64'), (3, 2))
+    """
+
+    def __init__(self, logits: ArrayLike) -> None:
+        logits = np.atleast_1d(_checks.real_array(logits, "logits"))
+        if logits.ndim != 1:
+            raise ValueError(f"logits must be a scalar or 1-D, got shape {logits.shape}")
+        self.dim = int(logits.size)
+        self._params = logits
+
+    @property
+    def params(self) -> np.ndarray:
+        r""":math:`\phi`, the logits, read-only."""
+        return self._params
+
+    @property
+    def logits(self) -> np.ndarray:
+        r""":math:`\phi`, shape ``(D,)``."""
+        return self._params
+
+    @property
+    def probs(self) -> np.ndarray:
+        r""":math:`\pi_d = q(z_d = 1)`, shape ``(D,)``."""
+        return _sigmoid(self._params)
+
+    @property
+    def param_dims(self) -> np.ndarray:
+        """``[0, 1, ..., D-1]``."""
+        return np.arange(self.dim)
+
+    def __repr__(self) -> str:
+        return _repr(self, logits=self.logits)
+
+    def with_params(self, params: ArrayLike) -> Bernoulli:
+        """The Bernoulli family at new logits.
+
+        Parameters
+        ----------
+        params : array_like, shape (D,)
+            The new logits.
+
+        Returns
+        -------
+        Bernoulli
+            Same ``dim``, new parameters.
+
+        Examples
+        --------
+        >>> Bernoulli([0.0, 0.0]).with_params([1.0, 2.0])
+        Bernoulli(logits=[1., 2.])
+        """
+        params = _checks.real_array(params, "params", ndim=1)
+        if params.shape != self._params.shape:
+            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        return Bernoulli(params)
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
+        """Draw binary vectors, as floats 0.0 and 1.0.
+
+        Parameters
+        ----------
+        num_samples : int
+            :math:`n`.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness (SPEC 7).
+
+        Returns
+        -------
+        ndarray, shape (num_samples, D)
+            One sample per row.
+
+        Examples
+        --------
+        >>> Bernoulli([-50.0, 50.0]).sample(2, rng=0)
+        array([[0., 1.],
+               [0., 1.]])
+        """
+        num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
+        uniform = _checks.generator(rng).random((num_samples, self.dim))
+        return (uniform < self.probs).astype(float)
+
+    def _binary(self, z: ArrayLike) -> np.ndarray:
+        z = _checks.samples(z, self.dim)
+        if not np.all((z == 0) | (z == 1)):
+            raise ValueError("z must hold only 0s and 1s for a Bernoulli family")
+        return z
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`z_{id}\phi_d - \ln(1 + e^{\phi_d})`, shape ``(n, D)``.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            0s and 1s.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            One log-probability per sample and dimension.
+
+        Examples
+        --------
+        >>> np.exp(Bernoulli([0.0, np.log(3.0)]).log_prob_per_dimension([[1, 1]]))
+        array([[0.5 , 0.75]])
+        """
+        return self._binary(z) * self.logits - np.logaddexp(0.0, self.logits)
+
+    def score(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\nabla_\phi \ln q_\phi(z_i) = z_i - \pi`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            0s and 1s.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            One score per row.
+
+        Examples
+        --------
+        >>> Bernoulli([0.0]).score([[0.0], [1.0]])
+        array([[-0.5],
+               [ 0.5]])
+        """
+        return self._binary(z) - self.probs
+
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i (z_i - \pi)`, without forming the score matrix.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            0s and 1s.
+        weights : array_like, shape (n,) or (n, D)
+            :math:`w_i`.
+        squared : bool, default False
+            Average :math:`w_i (z_i - \pi)^2` instead (for standard errors).
+
+        Returns
+        -------
+        ndarray, shape (D,)
+            The weighted mean of the score.
+
+        Examples
+        --------
+        >>> Bernoulli([0.0]).score_mean([[0.0], [1.0]], [1.0, 3.0])
+        array([0.5])
+        """
+        if np.ndim(weights) != 1:
+            return Family.score_mean(self, z, weights, squared=squared)
+        z = self._binary(z)
+        weights = _weights(weights, z.shape)
+        probs = self.probs
+        if squared:  # (z - p)^2 = z (1 - 2p) + p^2 for z in {0, 1}
+            return ((weights @ z) * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[0]
+        return (weights @ z - probs * weights.sum()) / z.shape[0]
+
+
+class Categorical(Family):
+    r""":math:`q_\phi(z) = \prod_d \pi_{d, z_d}`, :math:`\pi_{d,\cdot} = \operatorname{softmax}(\phi_{d,\cdot})`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (D, K)
+        One row of :math:`K \ge 2` logits per variable; ``params`` is
+        ``logits.ravel()``.
+
+    Examples
+    --------
+    >>> q = Categorical(logits=[[0.0, 1.0, -1.0], [2.0, 0.0, 0.0]])
+    >>> z = q.sample(4, rng=0)
+    >>> z.dtype.kind, q.num_categories, q.score(z).shape
+    ('i', 3, (4, 6))
+    """
+
+    def __init__(self, logits: ArrayLike) -> None:
+        logits = _checks.real_array(logits, "logits")
+        if logits.ndim != 2 or logits.shape[1] < 2:
+            raise ValueError(f"logits must have shape (D, K) with K >= 2, got shape {logits.shape}")
+        self.dim, self.num_categories = (int(k) for k in logits.shape)
+        self._params = logits.ravel()
+
+    @property
+    def params(self) -> np.ndarray:
+        """``logits.ravel()``, read-only."""
+        return self._params
+
+    @property
+    def logits(self) -> np.ndarray:
+        r""":math:`\phi`, shape ``(D, K)``."""
+        return self._params.reshape(self.dim, self.num_categories)
+
+    @property
+    def log_probs(self) -> np.ndarray:
+        r""":math:`\ln \pi_{d,k}`, shape ``(D, K)``."""
+        shifted = self.logits - self.logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    @property
+    def probs(self) -> np.ndarray:
+        r""":math:`\pi_{d,k}`, shape ``(D, K)``; rows sum to one."""
+        return np.exp(self.log_probs)
+
+    @property
+    def param_dims(self) -> np.ndarray:
+        """Each of ``0..D-1`` repeated ``K`` times."""
+        return np.repeat(np.arange(self.dim), self.num_categories)
+
+    def __repr__(self) -> str:
+        return _repr(self, logits=self.logits)
+
+    def with_params(self, params: ArrayLike) -> Categorical:
+        """The family at new logits, given flat; keeps ``D`` and ``K``.
+
+        Parameters
+        ----------
+        params : array_like, shape (D * K,)
+            The new logits, row by row.
+
+        Returns
+        -------
+        Categorical
+            Same ``dim`` and ``num_categories``.
+
+        Examples
+        --------
+        >>> Categorical(np.zeros((2, 3))).with_params(np.arange(6.0)).logits
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+        """
+        params = _checks.real_array(params, "params", ndim=1)
+        if params.shape != self._params.shape:
+            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        return Categorical(params.reshape(self.dim, self.num_categories))
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
+        """Draw vectors of category indices, as integers.
+
+        Parameters
+        ----------
+        num_samples : int
+            :math:`n`.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness (SPEC 7).
+
+        Returns
+        -------
+        ndarray of int, shape (num_samples, D)
+            One sample per row, in ``0..K-1``.
+
+        Examples
+        --------
+        >>> Categorical([[0.0, 50.0, 0.0]]).sample(2, rng=0)
+        array([[1],
+               [1]])
+        """
+        maximum = _checks.MAX_ELEMENTS // (self.dim * self.num_categories)
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        uniform = _checks.generator(rng).random((num_samples, self.dim, 1))
+        cumulative = np.cumsum(self.probs, axis=1)[:, :-1]
+        return (uniform >= cumulative).sum(axis=2)
+
+    def _indices(self, z: ArrayLike) -> np.ndarray:
+        z = _checks.samples(z, self.dim)
+        if not np.all((z == np.floor(z)) & (z >= 0) & (z < self.num_categories)):
+            raise ValueError(f"z must hold category indices 0..{self.num_categories - 1}")
+        return z.astype(int)
+
+    def one_hot(self, z: ArrayLike) -> np.ndarray:
+        """The one-hot code of ``z``.
+
+        Parameters
+        ----------
+        z : array_like of int, shape (n, D)
+            Category indices.
+
+        Returns
+        -------
+        ndarray, shape (n, D, K)
+            Entry ``(i, d, k)`` is 1.0 where ``z[i, d] == k``.
+
+        Examples
+        --------
+        >>> Categorical(np.zeros((1, 3))).one_hot([[2]])
+        array([[[0., 0., 1.]]])
+        """
+        return (self._indices(z)[:, :, None] == np.arange(self.num_categories)).astype(float)
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln \pi_{d, z_{id}}`, shape ``(n, D)``.
+
+        Parameters
+        ----------
+        z : array_like of int, shape (n, D)
+            Category indices.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            One log-probability per sample and variable.
+
+        Examples
+        --------
+        >>> np.exp(Categorical(np.log([[0.2, 0.8]])).log_prob_per_dimension([[1], [0]]))
+        array([[0.8],
+               [0.2]])
+        """
+        return self.log_probs[np.arange(self.dim), self._indices(z)]
+
+    def score(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\nabla_\phi \ln q_\phi(z_i) = \operatorname{onehot}(z_i) - \pi`.
+
+        Parameters
+        ----------
+        z : array_like of int, shape (n, D)
+            Category indices.
+
+        Returns
+        -------
+        ndarray, shape (n, D * K)
+            In the order of ``params``.
+
+        Examples
+        --------
+        >>> Categorical(np.log([[0.2, 0.3, 0.5]])).score([[2]]).round(12)
+        array([[-0.2, -0.3,  0.5]])
+        """
+        one_hot = self.one_hot(z)
+        return (one_hot - self.probs).reshape(one_hot.shape[0], -1)
+
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i (\operatorname{onehot}(z_i) - \pi)`, by counting.
+
+        Parameters
+        ----------
+        z : array_like of int, shape (n, D)
+            Category indices.
+        weights : array_like, shape (n,) or (n, D * K)
+            :math:`w_i`.
+        squared : bool, default False
+            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
+
+        Returns
+        -------
+        ndarray, shape (D * K,)
+            The weighted mean of the score.
+
+        Examples
+        --------
+        >>> q = Categorical(np.zeros((1, 2)))
+        >>> q.score_mean([[0], [1]], [1.0, 3.0])
+        array([-0.5,  0.5])
+        """
+        if np.ndim(weights) != 1:
+            return Family.score_mean(self, z, weights, squared=squared)
+        z = self._indices(z)
+        weights = _weights(weights, (z.shape[0], self.num_params))
+        index = z + self.num_categories * np.arange(self.dim)
+        counts = np.bincount(index.ravel(), np.repeat(weights, self.dim), self.num_params)
+        probs = self.probs.ravel()
+        if squared:  # ([z = k] - p)^2 = [z = k] (1 - 2p) + p^2
+            return (counts * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[0]
+        return (counts - probs * weights.sum()) / z.shape[0]

@@ -40,9 +40,9 @@ BaselineLike = Union[None, float, ArrayLike, Baseline]
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    r"""A gradient estimate with its standard errors.
+    r"""A gradient estimate with its standard errors, as the estimators return it.
 
-    Attributes
+    Parameters
     ----------
     gradient : ndarray, shape (P,)
         :math:`\hat g = \frac1n \sum_i t_i`, in the order of ``q.params``.
@@ -57,6 +57,13 @@ class Estimate:
         :math:`n`.
     terms : ndarray, shape (n, P), or None
         The terms :math:`t_i`, if asked for.
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> estimate = elbo_gradient(lambda z: -z[:, 0], Bernoulli([0.0]), 1000, rng=0)
+    >>> estimate.gradient.shape, estimate.standard_error.shape, estimate.num_samples
+    ((1,), (1,), 1000)
     """
 
     gradient: np.ndarray
@@ -426,7 +433,11 @@ def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.nd
     q = _gaussian(q)
     grad_f = _checks.checked(grad_f, "grad_f", lambda n: (n, q.dim))
     z = _checks.samples(z, q.dim)
-    gradient_z = grad_f(z)
+    return _chain_rule(grad_f(z), q, z)
+
+
+def _chain_rule(gradient_z: np.ndarray, q: DiagonalGaussian, z: np.ndarray) -> np.ndarray:
+    """:math:`\\nabla_z h \\cdot \\partial z/\\partial\\phi`: (g, g * sigma * eps) per row."""
     return np.concatenate([gradient_z, gradient_z * (z - q.mean)], axis=1)
 
 
@@ -463,10 +474,11 @@ def pathwise_elbo_terms(grad_log_joint: Callable, q: DiagonalGaussian, z: ArrayL
     if entropy not in ("analytic", "sticking-the-landing"):
         raise ValueError(f"entropy must be 'analytic' or 'sticking-the-landing', got {entropy!r}")
     q = _gaussian(q)
-    if entropy == "analytic":
-        return pathwise_terms(grad_log_joint, q, z) + q.entropy_gradient()
     grad_log_joint = _checks.checked(grad_log_joint, "grad_log_joint", lambda n: (n, q.dim))
-    return pathwise_terms(lambda z: grad_log_joint(z) + (z - q.mean) / q.std**2, q, z)
+    z = _checks.samples(z, q.dim)
+    if entropy == "analytic":
+        return _chain_rule(grad_log_joint(z), q, z) + q.entropy_gradient()
+    return _chain_rule(grad_log_joint(z) + (z - q.mean) / q.std**2, q, z)  # minus grad_z ln q(z)
 
 
 def pathwise_elbo_gradient(grad_log_joint: Callable, q: DiagonalGaussian, num_samples: int, *,
@@ -511,7 +523,3 @@ def pathwise_elbo_gradient(grad_log_joint: Callable, q: DiagonalGaussian, num_sa
     se = terms.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(q.num_params, np.nan)
     return _frozen(terms.mean(axis=0), se, None, None, n, terms if return_terms else None)
 
-
-def _evaluate(function: Callable, z: np.ndarray, name: str) -> np.ndarray:
-    """Temporary, for modules not yet ported; removed with them."""
-    return _checks.evaluate(_checks.function(function, name), np.asarray(z, dtype=float), name, (len(z),))

@@ -4,7 +4,7 @@ Every family follows the :class:`Family` protocol. Its parameters
 :math:`\phi` form one flat, read-only vector ``params``; ``score(z)`` is
 :math:`\nabla_\phi \ln q_\phi(z_i)` for every row of ``z``, in the order of
 ``params``; ``with_params`` makes the same family at new parameters. The
-derivations are in the book's chapter "The score".
+derivation is in the book, :ref:`chap-derivation-score`.
 """
 
 from __future__ import annotations
@@ -29,18 +29,13 @@ class Family(Protocol):
     r"""What every estimator needs of :math:`q_\phi`.
 
     A class that subclasses ``Family`` inherits ``num_params``, ``log_prob``
-    and ``score_mean`` from it; one that does not must define them too.
+    and ``score_mean`` (from ``score``); the methods' docstrings here hold for
+    every family.
 
     Attributes
     ----------
     dim : int
         :math:`D`, the number of latent variables (columns of ``z``).
-    params : ndarray, shape (P,)
-        :math:`\phi`, flat and read-only.
-    num_params : int
-        :math:`P`.
-    param_dims : ndarray of int, shape (P,)
-        The latent dimension each parameter acts on (for local signals).
 
     Examples
     --------
@@ -51,32 +46,141 @@ class Family(Protocol):
     dim: int
 
     @property
-    def params(self) -> np.ndarray: ...
+    def params(self) -> np.ndarray:
+        r""":math:`\phi` as one flat read-only vector, shape ``(P,)``."""
 
     @property
-    def param_dims(self) -> np.ndarray: ...
-
-    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray: ...
-
-    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray: ...
-
-    def score(self, z: ArrayLike) -> np.ndarray: ...
-
-    def with_params(self, params: ArrayLike) -> Family: ...
+    def param_dims(self) -> np.ndarray:
+        """The latent dimension each parameter acts on, shape ``(P,)`` (for local signals)."""
 
     @property
     def num_params(self) -> int:
+        """:math:`P`, the number of parameters."""
         return int(self.params.size)
 
+    def with_params(self, params: ArrayLike) -> Family:
+        r"""The same family, with the same shapes, at new parameters.
+
+        Parameters
+        ----------
+        params : array_like, shape (P,)
+            The new :math:`\phi`, in the order of ``params``.
+
+        Returns
+        -------
+        Family
+            A new family of the same type, ``dim`` and ``num_params``.
+
+        Examples
+        --------
+        >>> Categorical(np.zeros((2, 3))).with_params(np.arange(6.0)).logits
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+        """
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
+        r"""Draw ``num_samples`` independent samples :math:`z_i \sim q_\phi`.
+
+        Parameters
+        ----------
+        num_samples : int
+            :math:`n \ge 1`.
+        rng : None, int or numpy.random.Generator, keyword-only
+            Source of randomness, through ``np.random.default_rng`` (SPEC 7).
+
+        Returns
+        -------
+        ndarray, shape (num_samples, D)
+            One sample per row: floats, or category indices (int) for Categorical.
+
+        Examples
+        --------
+        >>> Bernoulli([-50.0, 50.0]).sample(2, rng=0)
+        array([[0., 1.],
+               [0., 1.]])
+        """
+
+    def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
+        r""":math:`\ln q_\phi(z_{id})` for every sample and dimension.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples, one per row.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+            The row sums are :meth:`log_prob`.
+
+        Examples
+        --------
+        >>> np.exp(Bernoulli([0.0, np.log(3.0)]).log_prob_per_dimension([[1, 1]]))
+        array([[0.5 , 0.75]])
+        """
+
     def log_prob(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln q_\phi(z_i)` for every row, shape ``(n,)``."""
+        r""":math:`\ln q_\phi(z_i)` for every row of ``z``.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples, one per row.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            One log-density (or log-probability) per sample.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(0.0, 0.0).log_prob([[0.0], [1.0]]).round(4)
+        array([-0.9189, -1.4189])
+        """
         return self.log_prob_per_dimension(z).sum(axis=1)
 
-    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, shape ``(P,)``.
+    def score(self, z: ArrayLike) -> np.ndarray:
+        r"""The score :math:`\nabla_\phi \ln q_\phi(z_i)` for every row of ``z``.
 
-        ``weights`` has shape ``(n,)`` or ``(n, P)``. With ``squared=True``
-        the score is squared elementwise first (for standard errors).
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples, one per row.
+
+        Returns
+        -------
+        ndarray, shape (n, P)
+            One score per row, in the order of ``params``.
+
+        Examples
+        --------
+        >>> DiagonalGaussian(1.0, np.log(2.0)).score([[1.0], [3.0]])
+        array([[ 0. , -1. ],
+               [ 0.5,  0. ]])
+        """
+
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, without the ``(n, P)`` score matrix where it can.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, D)
+            Samples, one per row.
+        weights : array_like, shape (n,) or (n, P)
+            :math:`w_i` (one per sample, or one per sample and parameter).
+        squared : bool, default False
+            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
+
+        Returns
+        -------
+        ndarray, shape (P,)
+            The weighted mean of the score.
+
+        Examples
+        --------
+        >>> q, z, w = DiagonalGaussian(1.0, 0.0), [[2.0], [0.0]], [1.0, 3.0]
+        >>> q.score_mean(z, w), (np.array(w)[:, None] * q.score(z)).mean(axis=0)
+        (array([-1.,  0.]), array([-1.,  0.]))
         """
         score = self.score(z)
         if squared:
@@ -110,6 +214,13 @@ class DiagonalGaussian(Family):
         :math:`\ln\sigma`, with :math:`|\ln\sigma_d| \le 300` and
         :math:`\sigma_d \ge 10^{-6}|\mu_d|` (so that :math:`z - \mu` keeps
         the noise and the score stays exact).
+
+    Notes
+    -----
+    With :math:`\varepsilon = (z - \mu)/\sigma`:
+    :math:`\ln q_\phi(z) = \sum_d (-\tfrac12\ln 2\pi - \ln\sigma_d - \tfrac12\varepsilon_d^2)`,
+    :math:`\partial_{\mu_d} \ln q = \varepsilon_d/\sigma_d`,
+    :math:`\partial_{\ln\sigma_d} \ln q = \varepsilon_d^2 - 1`.
 
     Examples
     --------
@@ -161,48 +272,12 @@ class DiagonalGaussian(Family):
         return _repr(self, mean=self.mean, log_std=self.log_std)
 
     def with_params(self, params: ArrayLike) -> DiagonalGaussian:
-        """The Gaussian at ``params`` (means, then log standard deviations).
-
-        Parameters
-        ----------
-        params : array_like, shape (2 * D,)
-            The new :math:`\\phi`.
-
-        Returns
-        -------
-        DiagonalGaussian
-            Same ``dim``, new parameters.
-
-        Examples
-        --------
-        >>> DiagonalGaussian(0.0, 0.0).with_params([1.0, -1.0])
-        DiagonalGaussian(mean=[1.], log_std=[-1.])
-        """
         params = _checks.real_array(params, "params", ndim=1)
         if params.shape != self._params.shape:
             raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
         return DiagonalGaussian(params[: self.dim], params[self.dim :])
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        r"""Draw :math:`z_i = \mu + \sigma \odot \varepsilon_i`, :math:`\varepsilon_i \sim \mathcal N(0, I)`.
-
-        Parameters
-        ----------
-        num_samples : int
-            :math:`n`.
-        rng : None, int or numpy.random.Generator, keyword-only
-            Source of randomness (SPEC 7).
-
-        Returns
-        -------
-        ndarray, shape (num_samples, D)
-            One sample per row.
-
-        Examples
-        --------
-        >>> DiagonalGaussian([0.0, 5.0], [0.0, -3.0]).sample(3, rng=0).shape
-        (3, 2)
-        """
         num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
         noise = _checks.generator(rng).standard_normal((num_samples, self.dim))
         return self.reparameterize(noise)
@@ -253,93 +328,18 @@ class DiagonalGaussian(Family):
         return eps
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln \mathcal N(z_{id}; \mu_d, \sigma_d^2)`, shape ``(n, D)``.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            Samples.
-
-        Returns
-        -------
-        ndarray, shape (n, D)
-            One log-density per sample and dimension.
-
-        Examples
-        --------
-        >>> DiagonalGaussian(0.0, 0.0).log_prob_per_dimension([[0.0]]).round(4)
-        array([[-0.9189]])
-        """
         eps = self.standardize(z)
         return -0.5 * _LOG_2PI - self.log_std - 0.5 * eps**2
 
     def log_prob(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln q_\phi(z_i) = \sum_d \bigl(-\tfrac12\ln 2\pi - \ln\sigma_d - \tfrac12\varepsilon_{id}^2\bigr)`.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            Samples.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-            One log-density per sample.
-
-        Examples
-        --------
-        >>> DiagonalGaussian(0.0, 0.0).log_prob([[0.0], [1.0]]).round(4)
-        array([-0.9189, -1.4189])
-        """
         eps = self.standardize(z)
         return -0.5 * self.dim * _LOG_2PI - self.log_std.sum() - 0.5 * np.einsum("ij,ij->i", eps, eps)
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z_i) = (\varepsilon_i/\sigma,\ \varepsilon_i^2 - 1)`.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            Samples.
-
-        Returns
-        -------
-        ndarray, shape (n, 2 * D)
-            Derivatives in :math:`\mu`, then in :math:`\ln\sigma`.
-
-        Examples
-        --------
-        >>> DiagonalGaussian(1.0, np.log(2.0)).score([[1.0], [3.0]])
-        array([[ 0. , -1. ],
-               [ 0.5,  0. ]])
-        """
         eps = self.standardize(z)
         return np.concatenate([eps / self.std, eps**2 - 1.0], axis=1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)` by matrix-vector products.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            Samples.
-        weights : array_like, shape (n,) or (n, 2 * D)
-            :math:`w_i`.
-        squared : bool, default False
-            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
-
-        Returns
-        -------
-        ndarray, shape (2 * D,)
-            The weighted mean of the score.
-
-        Examples
-        --------
-        >>> q = DiagonalGaussian(1.0, 0.0)
-        >>> z, w = [[2.0], [0.0]], [1.0, 3.0]
-        >>> q.score_mean(z, w), (np.array(w)[:, None] * q.score(z)).mean(axis=0)
-        (array([-1.,  0.]), array([-1.,  0.]))
-        """
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         eps = self.standardize(z)
@@ -394,6 +394,11 @@ class Bernoulli(Family):
     logits : array_like, shape (D,) or scalar
         :math:`\phi`.
 
+    Notes
+    -----
+    :math:`\ln q_\phi(z) = \sum_d (z_d\phi_d - \ln(1 + e^{\phi_d}))`,
+    :math:`\nabla_\phi \ln q_\phi(z) = z - \pi`. Samples are floats 0.0 and 1.0.
+
     Examples
     --------
     >>> q = Bernoulli(logits=[0.0, 2.0])
@@ -433,49 +438,12 @@ class Bernoulli(Family):
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Bernoulli:
-        """The Bernoulli family at new logits.
-
-        Parameters
-        ----------
-        params : array_like, shape (D,)
-            The new logits.
-
-        Returns
-        -------
-        Bernoulli
-            Same ``dim``, new parameters.
-
-        Examples
-        --------
-        >>> Bernoulli([0.0, 0.0]).with_params([1.0, 2.0])
-        Bernoulli(logits=[1., 2.])
-        """
         params = _checks.real_array(params, "params", ndim=1)
         if params.shape != self._params.shape:
             raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
         return Bernoulli(params)
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        """Draw binary vectors, as floats 0.0 and 1.0.
-
-        Parameters
-        ----------
-        num_samples : int
-            :math:`n`.
-        rng : None, int or numpy.random.Generator, keyword-only
-            Source of randomness (SPEC 7).
-
-        Returns
-        -------
-        ndarray, shape (num_samples, D)
-            One sample per row.
-
-        Examples
-        --------
-        >>> Bernoulli([-50.0, 50.0]).sample(2, rng=0)
-        array([[0., 1.],
-               [0., 1.]])
-        """
         num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
         uniform = _checks.generator(rng).random((num_samples, self.dim))
         return (uniform < self.probs).astype(float)
@@ -487,68 +455,12 @@ class Bernoulli(Family):
         return z
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`z_{id}\phi_d - \ln(1 + e^{\phi_d})`, shape ``(n, D)``.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            0s and 1s.
-
-        Returns
-        -------
-        ndarray, shape (n, D)
-            One log-probability per sample and dimension.
-
-        Examples
-        --------
-        >>> np.exp(Bernoulli([0.0, np.log(3.0)]).log_prob_per_dimension([[1, 1]]))
-        array([[0.5 , 0.75]])
-        """
         return self._binary(z) * self.logits - np.logaddexp(0.0, self.logits)
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z_i) = z_i - \pi`.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            0s and 1s.
-
-        Returns
-        -------
-        ndarray, shape (n, D)
-            One score per row.
-
-        Examples
-        --------
-        >>> Bernoulli([0.0]).score([[0.0], [1.0]])
-        array([[-0.5],
-               [ 0.5]])
-        """
         return self._binary(z) - self.probs
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n \sum_i w_i (z_i - \pi)`, without forming the score matrix.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            0s and 1s.
-        weights : array_like, shape (n,) or (n, D)
-            :math:`w_i`.
-        squared : bool, default False
-            Average :math:`w_i (z_i - \pi)^2` instead (for standard errors).
-
-        Returns
-        -------
-        ndarray, shape (D,)
-            The weighted mean of the score.
-
-        Examples
-        --------
-        >>> Bernoulli([0.0]).score_mean([[0.0], [1.0]], [1.0, 3.0])
-        array([0.5])
-        """
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._binary(z)
@@ -567,6 +479,12 @@ class Categorical(Family):
     logits : array_like, shape (D, K)
         One row of :math:`K \ge 2` logits per variable; ``params`` is
         ``logits.ravel()``.
+
+    Notes
+    -----
+    :math:`\ln q_\phi(z) = \sum_d \ln\pi_{d, z_d}`,
+    :math:`\partial_{\phi_{d,k}} \ln q_\phi(z) = [z_d = k] - \pi_{d,k}`.
+    Samples are integer category indices.
 
     Examples
     --------
@@ -613,50 +531,12 @@ class Categorical(Family):
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Categorical:
-        """The family at new logits, given flat; keeps ``D`` and ``K``.
-
-        Parameters
-        ----------
-        params : array_like, shape (D * K,)
-            The new logits, row by row.
-
-        Returns
-        -------
-        Categorical
-            Same ``dim`` and ``num_categories``.
-
-        Examples
-        --------
-        >>> Categorical(np.zeros((2, 3))).with_params(np.arange(6.0)).logits
-        array([[0., 1., 2.],
-               [3., 4., 5.]])
-        """
         params = _checks.real_array(params, "params", ndim=1)
         if params.shape != self._params.shape:
             raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
         return Categorical(params.reshape(self.dim, self.num_categories))
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        """Draw vectors of category indices, as integers.
-
-        Parameters
-        ----------
-        num_samples : int
-            :math:`n`.
-        rng : None, int or numpy.random.Generator, keyword-only
-            Source of randomness (SPEC 7).
-
-        Returns
-        -------
-        ndarray of int, shape (num_samples, D)
-            One sample per row, in ``0..K-1``.
-
-        Examples
-        --------
-        >>> Categorical([[0.0, 50.0, 0.0]]).sample(2, rng=0)
-        array([[1],
-               [1]])
-        """
         maximum = _checks.MAX_ELEMENTS // (self.dim * self.num_categories)
         num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
         uniform = _checks.generator(rng).random((num_samples, self.dim, 1))
@@ -690,70 +570,13 @@ class Categorical(Family):
         return (self._indices(z)[:, :, None] == np.arange(self.num_categories)).astype(float)
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\ln \pi_{d, z_{id}}`, shape ``(n, D)``.
-
-        Parameters
-        ----------
-        z : array_like of int, shape (n, D)
-            Category indices.
-
-        Returns
-        -------
-        ndarray, shape (n, D)
-            One log-probability per sample and variable.
-
-        Examples
-        --------
-        >>> np.exp(Categorical(np.log([[0.2, 0.8]])).log_prob_per_dimension([[1], [0]]))
-        array([[0.8],
-               [0.2]])
-        """
         return self.log_probs[np.arange(self.dim), self._indices(z)]
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z_i) = \operatorname{onehot}(z_i) - \pi`.
-
-        Parameters
-        ----------
-        z : array_like of int, shape (n, D)
-            Category indices.
-
-        Returns
-        -------
-        ndarray, shape (n, D * K)
-            In the order of ``params``.
-
-        Examples
-        --------
-        >>> Categorical(np.log([[0.2, 0.3, 0.5]])).score([[2]]).round(12)
-        array([[-0.2, -0.3,  0.5]])
-        """
         one_hot = self.one_hot(z)
         return (one_hot - self.probs).reshape(one_hot.shape[0], -1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n \sum_i w_i (\operatorname{onehot}(z_i) - \pi)`, by counting.
-
-        Parameters
-        ----------
-        z : array_like of int, shape (n, D)
-            Category indices.
-        weights : array_like, shape (n,) or (n, D * K)
-            :math:`w_i`.
-        squared : bool, default False
-            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
-
-        Returns
-        -------
-        ndarray, shape (D * K,)
-            The weighted mean of the score.
-
-        Examples
-        --------
-        >>> q = Categorical(np.zeros((1, 2)))
-        >>> q.score_mean([[0], [1]], [1.0, 3.0])
-        array([-0.5,  0.5])
-        """
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._indices(z)

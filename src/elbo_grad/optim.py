@@ -1,0 +1,206 @@
+r"""Stochastic gradient ascent on the ELBO: SGD, Adam and one small ``fit`` loop.
+
+Every family has ``with_params``, so one loop fits any of them: estimate the
+gradient (:func:`~elbo_grad.elbo_gradient`), take a step, rebuild ``q``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Callable
+
+import numpy as np
+
+from ._checks import count, family, function, generator, scalar
+from .estimators import elbo_gradient
+
+__all__ = ["SGD", "Adam", "FitResult", "fit"]
+
+
+class SGD:
+    r"""Plain gradient ascent, :math:`\phi \leftarrow \phi + \eta\, g`.
+
+    Parameters
+    ----------
+    step_size : float
+        :math:`\eta > 0`.
+
+    Examples
+    --------
+    >>> SGD(0.1).step(np.zeros(2), np.array([1.0, -2.0]))
+    array([ 0.1, -0.2])
+    """
+
+    def __init__(self, step_size: float) -> None:
+        self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
+
+    def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """Return the parameters after one ascent step along ``gradient``."""
+        return params + self.step_size * gradient
+
+
+class Adam:
+    r"""Adam (Kingma & Ba 2015) for ascent: steps of about ``step_size`` per coordinate.
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\quad
+        \phi \leftarrow \phi + \eta\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}.
+
+    Parameters
+    ----------
+    step_size : float
+        :math:`\eta > 0`.
+    beta1, beta2 : float, default 0.9, 0.999
+        Decays of the running moments, in [0, 1).
+    epsilon : float, default 1e-8
+        Added to the denominator.
+
+    Examples
+    --------
+    The first step moves every coordinate by ``step_size``, whatever the scale:
+
+    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)
+    array([ 0.1, -0.1])
+    """
+
+    def __init__(self, step_size: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+        self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
+        self.beta1 = scalar(beta1, "beta1", 0.0, np.nextafter(1.0, 0.0))
+        self.beta2 = scalar(beta2, "beta2", 0.0, np.nextafter(1.0, 0.0))
+        self.epsilon = scalar(epsilon, "epsilon", low=np.finfo(float).tiny)
+        self.num_steps, self.mean, self.mean_square = 0, 0.0, 0.0
+
+    def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """Return the parameters after one ascent step, updating the running moments."""
+        self.num_steps += 1
+        self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
+        self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
+        mean = self.mean / (1 - self.beta1**self.num_steps)
+        mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
+        return params + self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+
+
+class _Recorder:
+    """Passes the signal on to ``baseline`` and keeps it, for the update after the step."""
+
+    def __init__(self, baseline) -> None:
+        self.baseline, self.uses_score, self.signal = baseline, baseline.uses_score, None
+
+    def __call__(self, signal: np.ndarray, score: np.ndarray | None = None) -> np.ndarray:
+        self.signal = signal
+        return self.baseline(signal, score)
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    r"""What :func:`fit` returns.
+
+    Parameters
+    ----------
+    params : ndarray, shape (num_steps + 1, P)
+        The parameters before the first step and after every step.
+    elbo : ndarray, shape (num_steps,)
+        The ELBO estimate of each step, at the parameters before the step.
+    q : family
+        The fitted family, ``q.with_params(params[-1])``.
+    interrupted : bool
+        True if the run was stopped by KeyboardInterrupt; the arrays then hold
+        the steps done.
+    """
+
+    params: np.ndarray
+    elbo: np.ndarray
+    q: object
+    interrupted: bool = False
+
+
+def fit(
+    log_joint: Callable,
+    q,
+    *,
+    num_steps: int,
+    step_size: float,
+    num_samples: int,
+    optimizer: str = "adam",
+    baseline=None,
+    rng=None,
+    callback: Callable | None = None,
+    progress: bool = False,
+) -> FitResult:
+    r"""Maximise the ELBO of ``q`` by stochastic gradient ascent with the score-function estimator.
+
+    Each step calls :func:`~elbo_grad.elbo_gradient` with ``num_samples``
+    samples, steps the parameters and rebuilds ``q`` with ``with_params``. A
+    stateful ``baseline`` is updated here, after each step, with the step's
+    learning signals. Ctrl-C stops the run and returns the steps done.
+
+    Parameters
+    ----------
+    log_joint : callable
+        Maps ``z`` of shape ``(n, q.dim)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
+    q : family
+        The starting point.
+    num_steps, num_samples : int
+        Steps, and samples per step.
+    step_size : float
+        The optimiser's step size.
+    optimizer : {"adam", "sgd"}, default "adam"
+    baseline : None, float or Baseline, optional
+        Passed to :func:`~elbo_grad.elbo_gradient`.
+    rng : None, int or numpy.random.Generator
+        The seed.
+    callback : callable, optional
+        Called as ``callback(step, q, estimate)`` after every step.
+    progress : bool, default False
+        Print the step and the ELBO estimate to stderr twenty times a run.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> result = fit(model.log_joint, DiagonalGaussian(0.0, 0.0), num_steps=500,
+    ...              step_size=0.05, num_samples=100, rng=0)
+    >>> result.params.shape, result.elbo.shape
+    ((501, 2), (500,))
+    >>> bool(abs(result.q.mean[0] - model.posterior().mean[0]) < 0.1)
+    True
+    """
+    function(log_joint, "log_joint")
+    family(q)
+    num_steps = count(num_steps, "num_steps")
+    num_samples = count(num_samples, "num_samples")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    stepper = Adam(step_size) if optimizer == "adam" else SGD(step_size)
+    if callback is not None:
+        function(callback, "callback")
+    rng = generator(rng)
+    recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
+    path = np.empty((num_steps + 1, q.num_params))
+    elbo = np.empty(num_steps)
+    path[0], start = q.params, q
+    done, interrupted = 0, False
+    try:
+        for step in range(num_steps):
+            estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
+            if recorder is not None:  # a stateful baseline learns from this step's signals, after the step
+                baseline.update(recorder.signal)
+            q = q.with_params(stepper.step(q.params, estimate.gradient))
+            path[step + 1], elbo[step] = q.params, estimate.elbo
+            done = step + 1
+            if callback is not None:
+                callback(step, q, estimate)
+            if progress and (done % max(1, num_steps // 20) == 0 or done == num_steps):
+                print(f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}", file=sys.stderr)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"interrupted after {done} of {num_steps} steps", file=sys.stderr)
+    # Rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step.
+    return FitResult(path[: done + 1].copy(), elbo[:done].copy(), start.with_params(path[done]), interrupted)

@@ -155,18 +155,21 @@ class SigmoidBeliefNetwork:
 
     @property
     def num_params(self) -> int:
+        """:math:`H + DH + D`, the length of ``params``."""
         return self.num_hidden * (self.num_visible + 1) + self.num_visible
 
     def with_params(self, params: object) -> SigmoidBeliefNetwork:
-        """The network of the same shape at the flat ``params``.
+        r"""The network of the same shape at the flat ``params``.
 
         Parameters
         ----------
         params : array_like, shape (num_params,)
+            :math:`\theta` in the order of ``params``.
 
         Returns
         -------
         SigmoidBeliefNetwork
+            A new network.
 
         Examples
         --------
@@ -219,8 +222,9 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, D)
+            Binary data.
         z : array_like, shape (n, H)
-            ``n`` a multiple of ``N``.
+            Binary latents, ``n`` a multiple of ``N``.
 
         Returns
         -------
@@ -270,12 +274,16 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         num_samples : int
+            Independent pairs.
         rng : None, int or numpy.random.Generator
+            The seed.
 
         Returns
         -------
         x : ndarray, shape (num_samples, D)
+            The pixels.
         z : ndarray, shape (num_samples, H)
+            The latents that made them.
 
         Examples
         --------
@@ -307,11 +315,14 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, D)
+            Binary data.
         recognition : RecognitionNetwork
+            :math:`q_\phi(z \mid x)`, unbound.
 
         Returns
         -------
         ndarray, shape (N,)
+            :math:`\mathcal L(x_n) \le \ln p_\theta(x_n)`.
 
         Examples
         --------
@@ -334,12 +345,16 @@ class SigmoidBeliefNetwork:
         Parameters
         ----------
         x : array_like, shape (N, D)
+            Binary data.
         recognition : RecognitionNetwork
+            :math:`q_\phi(z \mid x)`, unbound.
 
         Returns
         -------
         grad_theta : ndarray, shape (num_params,)
+            In the order of ``params``.
         grad_phi : ndarray, shape (recognition.num_params,)
+            In the order of ``recognition.params``.
 
         Examples
         --------
@@ -376,6 +391,8 @@ class RecognitionNetwork(Family):
         :math:`U`.
     bias : array_like, shape (H,)
         :math:`d`.
+    x : array_like, shape (N, D), optional
+        The batch to bind; ``given(x)`` is the usual way.
 
     Examples
     --------
@@ -461,15 +478,17 @@ class RecognitionNetwork(Family):
         return np.repeat(np.arange(self.dim), self.weights.shape[1] + 1)
 
     def with_params(self, params: object) -> RecognitionNetwork:
-        """The network at the flat ``params``, bound to the same ``x``.
+        r"""The network at the flat ``params``, bound to the same ``x``.
 
         Parameters
         ----------
         params : array_like, shape (num_params,)
+            :math:`\phi` in the order of ``params``.
 
         Returns
         -------
         RecognitionNetwork
+            A new network.
 
         Examples
         --------
@@ -488,7 +507,18 @@ class RecognitionNetwork(Family):
         return _sigmoid(self._bound().logits)
 
     def entropy(self) -> np.ndarray:
-        r""":math:`\mathbb H[q_\phi(z \mid x_n)] = \sum_h \ln(1 + e^{a_h}) - \pi_h a_h`, shape ``(N,)``."""
+        r"""The entropy of :math:`q_\phi(z \mid x_n)` for every row, :math:`\sum_h \ln(1 + e^{a_h}) - \pi_h a_h`.
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            In nats, between 0 and :math:`H \ln 2`.
+
+        Examples
+        --------
+        >>> RecognitionNetwork([[0.0], [0.0]], [0.0, 50.0]).given([[1.0]]).entropy().round(6)
+        array([0.693147])
+        """
         logits = self._bound().logits
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=1)
 
@@ -514,6 +544,7 @@ class RecognitionNetwork(Family):
         num_samples : int
             A multiple of ``len(x)``.
         rng : None, int or numpy.random.Generator
+            The seed.
 
         Returns
         -------
@@ -533,19 +564,73 @@ class RecognitionNetwork(Family):
         return (_checks.generator(rng).random((num_samples, self.dim)) < np.tile(self.probs, (repeats, 1))).astype(float)
 
     def log_prob_per_dimension(self, z: object) -> np.ndarray:
-        r""":math:`z_h a_h - \ln(1 + e^{a_h})` with :math:`a = Ux + d`, shape ``(n, H)``."""
+        r""":math:`\ln q_\phi(z_{ih} \mid x) = z_{ih} a_h - \ln(1 + e^{a_h})`, :math:`a = Ux + d`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, H)
+            Binary latents, ``n`` a multiple of ``len(x)``.
+
+        Returns
+        -------
+        ndarray, shape (n, H)
+            One log-probability per row and unit.
+
+        Examples
+        --------
+        >>> RECOGNITION = RecognitionNetwork([[1.0, -1.0]], [0.0]).given([[1.0, 0.0]])
+        >>> np.exp(RECOGNITION.log_prob_per_dimension([[1.0]])).round(4)
+        array([[0.7311]])
+        """
         z = _binary(z, "z", self.dim)
         logits = np.tile(self._bound().logits, (self._rows(len(z), "len(z)"), 1))
         return z * logits - np.logaddexp(0.0, logits)
 
     def score(self, z: object) -> np.ndarray:
-        r""":math:`(z_i - \pi) \otimes [x, 1]`, shape ``(n, num_params)``."""
+        r""":math:`\nabla_\phi \ln q_\phi(z_i \mid x) = (z_i - \pi) \otimes [x, 1]`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, H)
+            Binary latents, ``n`` a multiple of ``len(x)``.
+
+        Returns
+        -------
+        ndarray, shape (n, num_params)
+            In the order of ``params``.
+
+        Examples
+        --------
+        >>> RecognitionNetwork([[0.0, 0.0]], [0.0]).given([[1.0, 0.0]]).score([[1.0]])
+        array([[0.5, 0. , 0.5]])
+        """
         centred = self._centred(z)
         inputs = np.tile(np.hstack([self.x, np.ones((len(self.x), 1))]), (len(centred) // len(self.x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
     def score_mean(self, z: object, weights: object, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n\sum_i w_i (z_i - \pi) \otimes [x, 1]` by one matrix product, without the score matrix."""
+        r""":math:`\frac1n\sum_i w_i (z_i - \pi) \otimes [x, 1]`, by one matrix product.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, H)
+            Binary latents, ``n`` a multiple of ``len(x)``.
+        weights : array_like, shape (n,) or (n, num_params)
+            :math:`w_i`.
+        squared : bool, default False
+            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
+
+        Returns
+        -------
+        ndarray, shape (num_params,)
+            The weighted mean of the score.
+
+        Examples
+        --------
+        >>> q = RecognitionNetwork([[0.0, 0.0]], [0.0]).given([[1.0, 0.0]])
+        >>> q.score_mean([[1.0], [0.0]], [3.0, 1.0])
+        array([0.5, 0. , 0.5])
+        """
         if squared or np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         centred = self._centred(z)
@@ -560,14 +645,17 @@ class RecognitionNetwork(Family):
 class NVILHistory:
     r"""What :func:`train_nvil` measured.
 
-    Attributes
+    Parameters
     ----------
-    model, recognition : SigmoidBeliefNetwork, RecognitionNetwork
-        The trained networks.
+    model : SigmoidBeliefNetwork
+        The trained model.
+    recognition : RecognitionNetwork
+        The trained recognition network.
     steps : ndarray
         The steps at which the exact mean :math:`\ln p_\theta(x)` (``log_likelihood``)
         and the exact mean ELBO (``elbo``) were evaluated.
     log_likelihood, elbo : ndarray
+        Means over the data, at ``steps``.
     elbo_estimate : ndarray, shape (steps done,)
         Each step's mean learning signal, before the update.
     variance_steps, gradient_variance, gradient_norm_squared : ndarray
@@ -577,6 +665,13 @@ class NVILHistory:
         ``batch_size * num_samples``.
     interrupted : bool
         True if Ctrl-C stopped the run; everything above then covers the steps done.
+
+    Examples
+    --------
+    >>> history = train_nvil(bars_and_stripes(2), 2, num_steps=4, batch_size=6, step_size=0.1,
+    ...                      eval_every=2, variance_repeats=2, rng=0)
+    >>> history.steps, history.interrupted
+    (array([0, 2, 4]), False)
     """
 
     model: SigmoidBeliefNetwork
@@ -674,6 +769,7 @@ def train_nvil(
     Returns
     -------
     NVILHistory
+        The trained networks and the measurements.
 
     Examples
     --------

@@ -266,10 +266,25 @@ class BoltzmannChain:
         top = values.max()
         self._log_normalizer = float(top + np.log(np.sum(np.exp(values - top))))
 
-    field = property(lambda self: self._field, doc=":math:`h` (read-only).")
-    coupling = property(lambda self: self._coupling, doc=":math:`J` (read-only).")
-    log_normalizer = property(lambda self: self._log_normalizer, doc=r":math:`\ln Z`, by enumeration.")
-    dim = property(lambda self: self._field.size, doc="The number :math:`D` of latents.")
+    @property
+    def field(self) -> np.ndarray:
+        """:math:`h` (read-only)."""
+        return self._field
+
+    @property
+    def coupling(self) -> np.ndarray:
+        """:math:`J` (read-only)."""
+        return self._coupling
+
+    @property
+    def log_normalizer(self) -> float:
+        r""":math:`\ln Z`, by enumeration."""
+        return self._log_normalizer
+
+    @property
+    def dim(self) -> int:
+        """The number :math:`D` of latents."""
+        return self._field.size
 
     def __repr__(self) -> str:
         return f"BoltzmannChain(field={self._field.tolist()}, coupling={self._coupling.tolist()})"

@@ -36,7 +36,23 @@ class SGD:
         self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
 
     def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """Return the parameters after one ascent step along ``gradient``."""
+        r"""Take one ascent step.
+
+        Parameters
+        ----------
+        params, gradient : ndarray, shape (P,)
+            :math:`\phi` and :math:`g`.
+
+        Returns
+        -------
+        ndarray, shape (P,)
+            The new parameters.
+
+        Examples
+        --------
+        >>> SGD(0.5).step(np.ones(1), np.ones(1))
+        array([1.5])
+        """
         return params + self.step_size * gradient
 
 
@@ -74,7 +90,23 @@ class Adam:
         self.num_steps, self.mean, self.mean_square = 0, 0.0, 0.0
 
     def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """Return the parameters after one ascent step, updating the running moments."""
+        r"""Take one ascent step, updating the running moments.
+
+        Parameters
+        ----------
+        params, gradient : ndarray, shape (P,)
+            :math:`\phi` and :math:`g`.
+
+        Returns
+        -------
+        ndarray, shape (P,)
+            The new parameters.
+
+        Examples
+        --------
+        >>> Adam(0.1).step(np.ones(1), np.array([-3.0])).round(4)
+        array([0.9])
+        """
         self.num_steps += 1
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
         self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
@@ -109,6 +141,12 @@ class FitResult:
     interrupted : bool
         True if the run was stopped by KeyboardInterrupt; the arrays then hold
         the steps done.
+
+    Examples
+    --------
+    >>> from elbo_grad import DiagonalGaussian
+    >>> FitResult(np.zeros((1, 2)), np.zeros(0), DiagonalGaussian(0.0, 0.0)).interrupted
+    False
     """
 
     params: np.ndarray
@@ -143,11 +181,14 @@ def fit(
         Maps ``z`` of shape ``(n, q.dim)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
     q : family
         The starting point.
-    num_steps, num_samples : int
-        Steps, and samples per step.
+    num_steps : int
+        The number of steps.
     step_size : float
         The optimiser's step size.
+    num_samples : int
+        Samples per step.
     optimizer : {"adam", "sgd"}, default "adam"
+        :class:`Adam` or :class:`SGD`.
     baseline : None, float or Baseline, optional
         Passed to :func:`~elbo_grad.elbo_gradient`.
     rng : None, int or numpy.random.Generator
@@ -160,6 +201,7 @@ def fit(
     Returns
     -------
     FitResult
+        The parameter path, the ELBO trace and the fitted ``q``.
 
     Examples
     --------

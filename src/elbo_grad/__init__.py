@@ -21,6 +21,11 @@ from .optim import *  # noqa: F403
 __version__ = "0.2.0"
 
 __all__ = ["__version__"] + sorted(
-    families.__all__ + estimators.__all__ + baselines.__all__
-    + exact.__all__ + models.__all__ + belief_network.__all__ + optim.__all__
+    families.__all__
+    + estimators.__all__
+    + baselines.__all__
+    + exact.__all__
+    + models.__all__
+    + belief_network.__all__
+    + optim.__all__
 )

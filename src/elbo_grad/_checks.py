@@ -21,14 +21,21 @@ MAX_ELEMENTS = 2**28
 def generator(rng: RNGLike) -> np.random.Generator:
     """``np.random.default_rng(rng)``, refusing what SPEC 7 does not allow."""
     if isinstance(rng, (bool, np.bool_, float, complex, str)):
-        raise TypeError(f"rng must be an integer seed, a numpy.random.Generator or None, got {type(rng).__name__}")
+        raise TypeError(
+            "rng must be an integer seed, a numpy.random.Generator or None, got"
+            f" {type(rng).__name__}"
+        )
     try:
         return np.random.default_rng(rng)
     except (TypeError, ValueError) as error:
-        raise type(error)(f"rng must be an integer seed, a numpy.random.Generator or None: {error}") from None
+        raise type(error)(
+            f"rng must be an integer seed, a numpy.random.Generator or None: {error}"
+        ) from None
 
 
-def count(value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS) -> int:
+def count(
+    value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS
+) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -46,23 +53,33 @@ def flag(value: object, name: str) -> bool:
     return bool(value)
 
 
-def real_array(value: object, name: str, ndim: int | None = None, copy: bool = True) -> np.ndarray:
+def real_array(
+    value: object, name: str, ndim: int | None = None, copy: bool = True
+) -> np.ndarray:
     """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
     if isinstance(value, type):
-        raise TypeError(f"{name} must be an array of real numbers, got the class {value.__name__}")
+        raise TypeError(
+            f"{name} must be an array of real numbers, got the class {value.__name__}"
+        )
     try:
         array = np.asarray(value)
     except RecursionError:
         raise ValueError(f"{name} is nested too deeply to be an array") from None
     except ValueError as error:
-        raise ValueError(f"{name} must be a regular array of real numbers: {error}") from None
+        raise ValueError(
+            f"{name} must be a regular array of real numbers: {error}"
+        ) from None
     except TypeError as error:
         raise TypeError(f"{name} must be an array of real numbers: {error}") from None
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+        raise TypeError(
+            f"{name} must be an array of real numbers, got dtype {array.dtype}"
+        )
     array = np.array(array, dtype=float) if copy else array.astype(float, copy=False)
     if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
+        raise ValueError(
+            f"{name} must have {ndim} dimension(s), got shape {array.shape}"
+        )
     if array.size == 0:
         raise ValueError(f"{name} must not be empty")
     if not np.isfinite(array).all():
@@ -79,19 +96,25 @@ def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
     except RecursionError:
         raise ValueError(f"{name} is nested too deeply to be an array") from None
     except ValueError as error:
-        raise ValueError(f"{name} must be a regular array of real numbers: {error}") from None
+        raise ValueError(
+            f"{name} must be a regular array of real numbers: {error}"
+        ) from None
     except TypeError as error:
         raise TypeError(f"{name} must be an array of real numbers: {error}") from None
     if z.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be an array of real numbers, got dtype {z.dtype}")
     if z.ndim != 2 or z.shape[1] != dim or z.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (num_samples, {dim}), got shape {z.shape}")
+        raise ValueError(
+            f"{name} must have shape (num_samples, {dim}), got shape {z.shape}"
+        )
     if z.dtype.kind == "f" and not np.isfinite(z).all():
         raise ValueError(f"{name} must be finite, got NaN or infinity")
     return z.astype(float) if z.dtype.kind == "b" else z
 
 
-def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf) -> float:
+def scalar(
+    value: object, name: str, low: float = -np.inf, high: float = np.inf
+) -> float:
     """``value`` as a finite float in ``[low, high]``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got bool")
@@ -104,7 +127,9 @@ def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf)
 def function(value: object, name: str) -> Callable:
     """``value`` if it is callable (and not a family passed in the wrong place)."""
     if not callable(value) or isinstance(value, type):
-        raise TypeError(f"{name} must be a function of the samples z, got {_describe(value)}")
+        raise TypeError(
+            f"{name} must be a function of the samples z, got {_describe(value)}"
+        )
     return value
 
 
@@ -113,14 +138,22 @@ def family(q: object, name: str = "q"):
     from .families import Family
 
     if isinstance(q, type):
-        raise TypeError(f"{name} must be a family instance such as {q.__name__}(...), got the class itself")
+        raise TypeError(
+            f"{name} must be a family instance such as {q.__name__}(...), got the class"
+            " itself"
+        )
     if not isinstance(q, Family):
-        raise TypeError(f"{name} must be a family (DiagonalGaussian, Bernoulli, Categorical, ...), got {_describe(q)}")
+        raise TypeError(
+            f"{name} must be a family (DiagonalGaussian, Bernoulli, Categorical, ...),"
+            f" got {_describe(q)}"
+        )
     return q
 
 
-def evaluate(f: Callable, z: np.ndarray, name: str, *shapes: tuple[int, ...]) -> np.ndarray:
-    """``f(z)`` with ``z`` read-only, checked to be finite real numbers of one of ``shapes``."""
+def evaluate(
+    f: Callable, z: np.ndarray, name: str, *shapes: tuple[int, ...]
+) -> np.ndarray:
+    """``f(z)`` with ``z`` read-only, checked: finite reals of one of ``shapes``."""
     if z.flags.writeable:
         z = z.view()
         z.flags.writeable = False
@@ -129,14 +162,18 @@ def evaluate(f: Callable, z: np.ndarray, name: str, *shapes: tuple[int, ...]) ->
         raise TypeError(f"{name} must return real numbers, got dtype {values.dtype}")
     if values.shape not in shapes:
         expected = " or ".join(str(shape) for shape in shapes)
-        raise ValueError(f"{name} must return shape {expected}, got shape {values.shape}")
+        raise ValueError(
+            f"{name} must return shape {expected}, got shape {values.shape}"
+        )
     values = values.astype(float, copy=False)
     if not np.isfinite(values).all():
         raise ValueError(f"{name} returned NaN or infinity for some samples")
     return values
 
 
-def checked(f: object, name: str, *shapes: Callable[[int], tuple[int, ...]]) -> Callable:
+def checked(
+    f: object, name: str, *shapes: Callable[[int], tuple[int, ...]]
+) -> Callable:
     """``f`` wrapped so that it gets read-only samples and its values are checked."""
     f = function(f, name)
 

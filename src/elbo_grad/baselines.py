@@ -1,4 +1,4 @@
-r"""Baselines :math:`b` for the score-function estimator :math:`(\ell(z_i) - b_i)\,\nabla_\phi \ln q_\phi(z_i)`.
+r"""Baselines :math:`b` in the terms :math:`(\ell(z_i) - b_i)\nabla_\phi \ln q(z_i)`.
 
 Every baseline follows the :class:`Baseline` protocol: ``baseline(signal,
 score)`` returns :math:`b`. A :math:`b_i` that does not depend on
@@ -57,15 +57,26 @@ class Baseline(Protocol):
 def _signal(signal: ArrayLike, score: ArrayLike | None = None, minimum: int = 1):
     signal = _checks.real_array(signal, "signal", copy=False)
     if signal.ndim not in (1, 2):
-        raise ValueError(f"signal must have shape (n,) or (n, P), got shape {signal.shape}")
+        raise ValueError(
+            f"signal must have shape (n,) or (n, P), got shape {signal.shape}"
+        )
     if signal.shape[0] < minimum:
-        raise ValueError(f"signal must hold at least {minimum} samples (num_samples >= {minimum}), "
-                         f"got {signal.shape[0]}")
+        raise ValueError(
+            f"signal must hold at least {minimum} samples (num_samples >= {minimum}), "
+            f"got {signal.shape[0]}"
+        )
     if score is None:
         return signal, None
     score = _checks.real_array(score, "score", ndim=2, copy=False)
-    if score.shape[0] != signal.shape[0] or signal.ndim == 2 and signal.shape != score.shape:
-        raise ValueError(f"score of shape {score.shape} does not match signal of shape {signal.shape}")
+    if (
+        score.shape[0] != signal.shape[0]
+        or signal.ndim == 2
+        and signal.shape != score.shape
+    ):
+        raise ValueError(
+            f"score of shape {score.shape} does not match signal of shape"
+            f" {signal.shape}"
+        )
     return signal, score
 
 
@@ -76,7 +87,7 @@ def _mean(x: np.ndarray, axis=None) -> np.ndarray:
 
 
 def _sum_of_others(x: np.ndarray) -> np.ndarray:
-    r""":math:`\sum_{j \ne i} x_j` for every :math:`i` (axis 0): the sum before :math:`i` plus the sum after.
+    """The sum over j != i for every i (axis 0): the sum before i plus the sum after.
 
     :math:`x_i` itself never enters, so not even its rounding reaches row :math:`i`.
     """
@@ -105,11 +116,16 @@ class ConstantBaseline:
     def __init__(self, value: float | ArrayLike) -> None:
         value = _checks.real_array(value, "baseline")
         if value.ndim > 1:
-            raise ValueError(f"baseline must be a number or 1-D (one per parameter), got shape {value.shape}")
+            raise ValueError(
+                "baseline must be a number or 1-D (one per parameter), got shape"
+                f" {value.shape}"
+            )
         self.value = value if value.ndim == 0 else value.reshape(1, -1)
 
     def __repr__(self) -> str:
-        return f"ConstantBaseline({self.value.ravel().tolist() if self.value.ndim else float(self.value)})"
+        return (
+            f"ConstantBaseline({self.value.tolist()})"
+        )
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self.value
@@ -172,7 +188,7 @@ def _decay(decay: float) -> float:
 
 
 class LeaveOneOutBaseline:
-    r""":math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`, the mean signal of the other samples.
+    r"""The other samples' mean, :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`.
 
     Unbiased; needs :math:`n \ge 2` (Kool, van Hoof & Welling 2019).
 
@@ -193,7 +209,7 @@ class LeaveOneOutBaseline:
 
 
 def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
-    r""":math:`\widehat{\operatorname{Cov}}(\ell s_k, s_k) / \widehat{\operatorname{Var}}(s_k)` over the rows; 0 where :math:`s_k` does not vary."""
+    """Cov(l s_k, s_k) / Var(s_k) over the rows; 0 where s_k does not vary."""
     x = signal.reshape(len(score), -1) * score
     x = x - x.mean(axis=0)
     y = score - score.mean(axis=0)
@@ -203,7 +219,7 @@ def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 class SameBatchOptimalBaseline:
-    r"""The variance-minimising coefficient :math:`\hat a_k`, estimated from the same batch: **biased**.
+    r"""The variance-minimising :math:`\hat a_k` from the same batch: **biased**.
 
     :math:`\hat a_k = \widehat{\operatorname{Cov}}(\ell s_k, s_k) /
     \widehat{\operatorname{Var}}(s_k)` (Ranganath, Gerrish & Blei 2014). It
@@ -227,7 +243,7 @@ class SameBatchOptimalBaseline:
 
 
 class LeaveOneOutOptimalBaseline:
-    r"""The optimal coefficient for each sample, estimated from the other samples only: unbiased.
+    r"""The optimal coefficient for each sample, from the other samples only: unbiased.
 
     Row :math:`i` is :class:`SameBatchOptimalBaseline` of the batch without
     sample :math:`i`; where the others' scores are tied it is 0. Needs
@@ -254,13 +270,15 @@ class LeaveOneOutOptimalBaseline:
         variance = _sum_of_others(dy * dy) / m - mean_y**2
         mean_square = _sum_of_others(score * score) / m
         varies = variance > np.finfo(float).eps * mean_square
-        coefficient = np.where(varies, covariance / np.where(varies, variance, 1.0), 0.0)
+        coefficient = np.where(
+            varies, covariance / np.where(varies, variance, 1.0), 0.0
+        )
         coefficient[0] = _coefficient(signal[1:], score[1:])
         return coefficient
 
 
 class NVILBaseline:
-    r"""NVIL's signal centring and variance normalisation (Mnih & Gregor 2014, section 3.3).
+    r"""NVIL's centring and variance normalisation (Mnih & Gregor 2014, section 3.3).
 
     The centred signal is :math:`(\ell - c - w^\top x) / \max(1, \sqrt v)`:
     :math:`c` a running mean, :math:`w^\top x` an input-dependent baseline
@@ -289,8 +307,14 @@ class NVILBaseline:
 
     uses_score = False
 
-    def __init__(self, num_features: int = 0, *, decay: float = 0.9, learning_rate: float = 0.01,
-                 normalize: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int = 0,
+        *,
+        decay: float = 0.9,
+        learning_rate: float = 0.01,
+        normalize: bool = True,
+    ) -> None:
         self.num_features = _checks.count(num_features, "num_features", minimum=0)
         self.decay = _decay(decay)
         self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 0.0)
@@ -300,7 +324,10 @@ class NVILBaseline:
         self.centre, self.weights, self.variance = 0.0, np.zeros(self.num_features), 1.0
 
     def __repr__(self) -> str:
-        return f"NVILBaseline(num_features={self.num_features}, centre={self.centre:.6g}, variance={self.variance:.6g})"
+        return (
+            f"NVILBaseline(num_features={self.num_features}, centre={self.centre:.6g},"
+            f" variance={self.variance:.6g})"
+        )
 
     @property
     def scale(self) -> float:
@@ -311,13 +338,21 @@ class NVILBaseline:
         if self.num_features == 0 and features is None:
             return np.zeros((n, 0))
         features = _checks.real_array(features, "features", copy=False)
-        features = np.broadcast_to(features, (n, self.num_features)) if features.ndim == 1 else features
+        features = (
+            np.broadcast_to(features, (n, self.num_features))
+            if features.ndim == 1
+            else features
+        )
         if features.shape != (n, self.num_features):
-            raise ValueError(f"features must have shape ({self.num_features},) or ({n}, {self.num_features}), "
-                             f"got shape {features.shape}")
+            raise ValueError(
+                f"features must have shape ({self.num_features},) or ({n},"
+                f" {self.num_features}), got shape {features.shape}"
+            )
         return features
 
-    def centred(self, signal: ArrayLike, features: ArrayLike | None = None) -> np.ndarray:
+    def centred(
+        self, signal: ArrayLike, features: ArrayLike | None = None
+    ) -> np.ndarray:
         r""":math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`, with the current state.
 
         Parameters
@@ -338,7 +373,9 @@ class NVILBaseline:
         array([ 3., -1.])
         """
         signal, _ = _signal(signal)
-        prediction = self.centre + self._features(features, signal.shape[0]) @ self.weights
+        prediction = (
+            self.centre + self._features(features, signal.shape[0]) @ self.weights
+        )
         return (signal - prediction.reshape(-1, *[1] * (signal.ndim - 1))) / self.scale
 
     def given(self, features: ArrayLike) -> Baseline:
@@ -369,7 +406,7 @@ class NVILBaseline:
         return signal - self.centred(signal, features)
 
     def update(self, signal: ArrayLike, features: ArrayLike | None = None) -> None:
-        r"""Update :math:`c`, :math:`v` and :math:`w` with this step's signals, after the step.
+        r"""Update :math:`c`, :math:`v` and :math:`w` with a step's signals, after it.
 
         Parameters
         ----------
@@ -389,9 +426,15 @@ class NVILBaseline:
         features = self._features(features, signal.shape[0])
         residual = signal - features @ self.weights
         centred = residual - self.centre
-        self.weights = self.weights + self.learning_rate * _mean(features * centred[:, None], axis=0)
-        self.centre = float(self.decay * self.centre + (1 - self.decay) * _mean(residual))
-        self.variance = float(self.decay * self.variance + (1 - self.decay) * _mean(centred**2))
+        self.weights = self.weights + self.learning_rate * _mean(
+            features * centred[:, None], axis=0
+        )
+        self.centre = float(
+            self.decay * self.centre + (1 - self.decay) * _mean(residual)
+        )
+        self.variance = float(
+            self.decay * self.variance + (1 - self.decay) * _mean(centred**2)
+        )
 
 
 class _GivenFeatures:
@@ -405,4 +448,8 @@ class _GivenFeatures:
 
 
 # Temporary, for modules not yet ported to the Baseline protocol; removed with them.
-from ._baselines_legacy import LinearBaseline, VarianceNormalizer, leave_one_out_baseline  # noqa: E402,F401
+from ._baselines_legacy import (
+    LinearBaseline,
+    VarianceNormalizer,
+    leave_one_out_baseline,
+)  # noqa: E402,F401

@@ -1,10 +1,11 @@
-r"""Monte Carlo estimators of gradients in :math:`\phi`, each an average of per-sample terms.
+r"""Monte Carlo estimators of gradients in :math:`\phi`: averages of per-sample terms.
 
-For the ELBO call :func:`elbo_gradient`. :func:`expectation_gradient` is the
+For an ELBO call :func:`elbo_gradient`. :func:`expectation_gradient` is the
 gradient of :math:`\mathbb E_q[f]` for an :math:`f` that does not depend on
-:math:`\phi`; it is *not* the ELBO's. The ``*_terms`` functions give the
-per-sample terms at given samples, which :mod:`elbo_grad.exact` integrates.
-The derivation is in the book's chapter "The estimator".
+:math:`\phi`; it is *not* the ELBO's. Each estimator returns an
+:class:`Estimate`; the ``*_terms`` functions give the per-sample terms at given
+samples, which :mod:`elbo_grad.exact` integrates. The derivation is in the
+book, :ref:`chap-estimator`.
 """
 
 from __future__ import annotations
@@ -34,23 +35,24 @@ __all__ = [
     "score_function_terms",
 ]
 
-#: What ``baseline=`` accepts: None, a number, one number per parameter, or a Baseline.
+#: What ``baseline=`` accepts: None, a number, one number per parameter, a Baseline.
 BaselineLike = Union[None, float, ArrayLike, Baseline]
+Entropy = Literal["analytic", "sticking-the-landing"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    r"""A gradient estimate with its standard errors, as the estimators return it.
+    r"""A gradient estimate with its standard errors, as every estimator returns it.
 
     Parameters
     ----------
     gradient : ndarray, shape (P,)
         :math:`\hat g = \frac1n \sum_i t_i`, in the order of ``q.params``.
     standard_error : ndarray, shape (P,)
-        :math:`\operatorname{sd}(t_{\cdot k}) / \sqrt n` per parameter (NaN if
-        :math:`n = 1`; approximate when the baseline uses the batch).
+        :math:`\operatorname{sd}(t_{\cdot k})/\sqrt n` (NaN if :math:`n = 1`;
+        approximate when the baseline uses the batch).
     elbo : float or None
-        :math:`\frac1n \sum_i (\ln p(x, z_i) - \ln q_\phi(z_i))`, for ELBO estimators.
+        :math:`\frac1n \sum_i (\ln p(x, z_i) - \ln q_\phi(z_i))` (ELBO estimators).
     elbo_standard_error : float or None
         Its standard error.
     num_samples : int
@@ -74,61 +76,198 @@ class Estimate:
     terms: np.ndarray | None = None
 
 
-def _estimate(q: Family, z: np.ndarray, weights: np.ndarray, gradient: np.ndarray,
-              return_terms: bool, signal: np.ndarray | None = None) -> Estimate:
-    """The summary step: standard errors, the ELBO estimate, and the terms if asked."""
-    n = len(z)
-    standard_error = elbo = elbo_se = None
-    if n > 1:
-        mean_square = q.score_mean(z, weights * weights, squared=True)
-        standard_error = np.sqrt(np.maximum(mean_square - gradient**2, 0.0) / (n - 1))
-    if signal is not None:
-        elbo = float(np.mean(signal))
-        elbo_se = float(np.std(signal, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    if standard_error is None:
-        standard_error = np.full(gradient.shape, np.nan)
-    terms = weights.reshape(n, -1) * q.score(z) if return_terms else None
-    return _frozen(gradient, standard_error, elbo, elbo_se, n, terms)
+def elbo_gradient(
+    log_joint: Callable, q: Family, num_samples: int, *,
+    rng: RNGLike = None, baseline: BaselineLike = None, return_terms: bool = False,
+) -> Estimate:  # fmt: skip
+    r"""Score-function estimate of the ELBO's gradient :math:`\nabla_\phi \mathcal L`.
+
+    .. math::
+
+        \nabla_\phi \mathcal L \approx \frac1n \sum_{i=1}^n
+        \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,\nabla_\phi \ln q_\phi(z_i),
+        \qquad z_i \sim q_\phi .
+
+    Parameters
+    ----------
+    log_joint : callable
+        ``z`` of shape ``(n, D)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
+    q : Family
+        :math:`q_\phi`.
+    num_samples : int
+        :math:`n`.
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of randomness (SPEC 7).
+    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
+        :math:`b`. The estimator never updates it: call ``update`` after the step.
+    return_terms : bool, default False
+        Keep the per-sample terms in the result.
+
+    Returns
+    -------
+    Estimate
+        The gradient, its standard errors, and the ELBO estimate.
+
+    Examples
+    --------
+    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
+    >>> estimate = elbo_gradient(model.log_joint, q, 10_000, rng=0)
+    >>> error = np.abs(estimate.gradient - [3.0, -2.0])
+    >>> bool(np.all(error < 4 * estimate.standard_error))
+    True
+    """
+    log_joint, q, num_samples, baseline, return_terms = _arguments(
+        log_joint, "log_joint", q, num_samples, baseline, return_terms, (1,))
+    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
+    signal = log_joint(z) - q.log_prob(z)          # ln p(x, z_i) − ln q(z_i)
+    centred = _subtract(signal, baseline, q, z)    # ln p(x, z_i) − ln q(z_i) − b
+    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (…) ∇_φ ln q(z_i)
+    return _estimate(q, z, centred, gradient, return_terms, signal)
 
 
-def _frozen(*fields) -> Estimate:
-    for field in fields:
-        if isinstance(field, np.ndarray):
-            field.flags.writeable = False
-    return Estimate(*fields)
+def expectation_gradient(
+    f: Callable, q: Family, num_samples: int, *,
+    rng: RNGLike = None, baseline: BaselineLike = None, return_terms: bool = False,
+) -> Estimate:  # fmt: skip
+    r"""Score-function estimate of :math:`\nabla_\phi \mathbb E_q[f]`, not the ELBO's.
+
+    :math:`f` must not depend on :math:`\phi`; the ELBO's integrand
+    :math:`\ln p - \ln q_\phi` does, so for an ELBO call :func:`elbo_gradient`.
+
+    Parameters
+    ----------
+    f : callable
+        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)``, or to one
+        signal per parameter, shape ``(n, P)``.
+    q : Family
+        :math:`q_\phi`.
+    num_samples : int
+        :math:`n`.
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of randomness (SPEC 7).
+    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
+        :math:`b`.
+    return_terms : bool, default False
+        Keep the per-sample terms in the result.
+
+    Returns
+    -------
+    Estimate
+        The gradient and its standard errors (``elbo`` is None).
+
+    Examples
+    --------
+    >>> from elbo_grad import DiagonalGaussian
+    >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)
+    >>> estimate = expectation_gradient(lambda z: z[:, 0] ** 2, q, 100_000, rng=0)
+    >>> error = np.abs(estimate.gradient - [2.0, 2.0])
+    >>> bool(np.all(error < 4 * estimate.standard_error))
+    True
+    """
+    f, q, num_samples, baseline, return_terms = _arguments(
+        f, "f", q, num_samples, baseline, return_terms, (1,), (1, "P"))
+    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
+    centred = _subtract(f(z), baseline, q, z)      # f(z_i) − b
+    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (…) ∇_φ ln q(z_i)
+    return _estimate(q, z, centred, gradient, return_terms)
 
 
-def _baseline(baseline: object) -> Baseline:
-    """``baseline=`` as a Baseline object."""
-    if isinstance(baseline, type):
-        raise TypeError(f"baseline must be an instance such as {baseline.__name__}(), got the class itself")
-    if baseline is None:
-        return ConstantBaseline(0.0)
-    if isinstance(baseline, Baseline) and callable(baseline):
-        return baseline
-    if isinstance(baseline, (bool, np.bool_, str)):
-        raise TypeError(f"baseline must be None, a number or a Baseline such as LeaveOneOutBaseline(), "
-                        f"got {baseline!r}")
-    return ConstantBaseline(baseline)
+def local_elbo_gradient(
+    local_log_joint: Callable, q: Family, num_samples: int, *,
+    rng: RNGLike = None, baseline: BaselineLike = None, return_terms: bool = False,
+) -> Estimate:  # fmt: skip
+    r"""The ELBO's gradient with the local signals of :func:`local_learning_signal`.
+
+    Parameters
+    ----------
+    local_log_joint : callable
+        As in :func:`local_learning_signal`.
+    q : Family
+        A factorised :math:`q_\phi`.
+    num_samples : int
+        :math:`n`.
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of randomness (SPEC 7).
+    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
+        :math:`b`, subtracted from each parameter's signal.
+    return_terms : bool, default False
+        Keep the per-sample terms in the result.
+
+    Returns
+    -------
+    Estimate
+        The gradient and its standard errors (``elbo`` is None).
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> q = Bernoulli([0.0, 0.0])
+    >>> estimate = local_elbo_gradient(lambda z: z * [1.0, 2.0], q, 100_000, rng=0)
+    >>> error = np.abs(estimate.gradient - [0.25, 0.5])
+    >>> bool(np.all(error < 4 * estimate.standard_error))
+    True
+    """
+    local_log_joint, q, num_samples, baseline, return_terms = _arguments(
+        local_log_joint, "local_log_joint", q, num_samples, baseline, return_terms,
+        (1, "D"))  # fmt: skip
+    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
+    signal = local_log_joint(z) - q.log_prob_per_dimension(z)  # ℓ_d(z_i)
+    centred = _subtract(signal[:, q.param_dims], baseline, q, z)
+    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (ℓ_d(k) − b) ∂_k ln q
+    return _estimate(q, z, centred, gradient, return_terms)
 
 
-def _minus(signal: np.ndarray, b: object, num_params: int) -> np.ndarray:
-    """``signal - b``: shape (n,) for one signal per sample, else (n, P)."""
-    b = _checks.real_array(b, "baseline's value", copy=False)
-    n = len(signal)
-    centred = signal - b if b.shape == signal.shape or b.ndim == 0 else signal.reshape(n, -1) - b
-    if centred.shape not in ((n,), (n, 1), (n, num_params)):
-        raise ValueError(f"baseline returned shape {b.shape}, which does not fit signal {signal.shape}")
-    return centred.ravel() if centred.shape == (n, 1) else centred
+def pathwise_elbo_gradient(
+    grad_log_joint: Callable, q: DiagonalGaussian, num_samples: int, *,
+    rng: RNGLike = None, entropy: Entropy = "analytic", return_terms: bool = False,
+) -> Estimate:  # fmt: skip
+    r"""The pathwise (reparameterisation) estimate of :math:`\nabla_\phi \mathcal L`.
 
+    Parameters
+    ----------
+    grad_log_joint : callable
+        ``z`` of shape ``(n, D)`` to :math:`\nabla_z \ln p(x, z_i)`, shape ``(n, D)``.
+    q : DiagonalGaussian
+        :math:`q_\phi`.
+    num_samples : int
+        :math:`n`.
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of randomness (SPEC 7).
+    entropy : {"analytic", "sticking-the-landing"}, keyword-only
+        See :func:`pathwise_elbo_terms`.
+    return_terms : bool, default False
+        Keep the per-sample terms in the result.
 
-def _score_if(q: Family, z: np.ndarray, baseline: Baseline) -> np.ndarray | None:
-    """The score matrix, only for a baseline that uses it."""
-    return q.score(z) if baseline.uses_score else None
+    Returns
+    -------
+    Estimate
+        The gradient and its standard errors (``elbo`` is None).
+
+    Examples
+    --------
+    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
+    >>> model = ConjugateGaussian(x=[1.0, 2.0])
+    >>> q = DiagonalGaussian(0.0, 0.0)
+    >>> estimate = pathwise_elbo_gradient(model.grad_log_joint, q, 10_000, rng=0)
+    >>> error = np.abs(estimate.gradient - [3.0, -2.0])
+    >>> bool(np.all(error < 4 * estimate.standard_error))
+    True
+    """
+    _checks.function(grad_log_joint, "grad_log_joint")
+    q = _gaussian(q)
+    maximum = _checks.MAX_ELEMENTS // q.num_params
+    n = _checks.count(num_samples, "num_samples", maximum=maximum)
+    return_terms = _checks.flag(return_terms, "return_terms")
+    z = q.sample(n, rng=rng)
+    terms = pathwise_elbo_terms(grad_log_joint, q, z, entropy=entropy)
+    return _summary(terms.mean(axis=0), (terms * terms).mean(axis=0), n,
+                    terms if return_terms else None)  # fmt: skip
 
 
 def learning_signal(log_joint: Callable, q: Family, z: ArrayLike) -> np.ndarray:
-    r"""The ELBO's learning signal :math:`\ln p(x, z_i) - \ln q_\phi(z_i)` for every row of ``z``.
+    r"""The learning signal :math:`\ln p(x, z_i) - \ln q_\phi(z_i)`, row by row.
 
     Parameters
     ----------
@@ -150,24 +289,26 @@ def learning_signal(log_joint: Callable, q: Family, z: ArrayLike) -> np.ndarray:
     >>> learning_signal(lambda z: np.zeros(len(z)), Bernoulli([0.0]), [[1.0]]).round(4)
     array([0.6931])
     """
-    log_joint = _checks.checked(log_joint, "log_joint", lambda n: (n,))
-    q = _checks.family(q)
+    log_joint, q = _checks.function(log_joint, "log_joint"), _checks.family(q)
+    log_joint = _checks.checked(log_joint, "log_joint", *_shapes(q, (1,)))
     z = _checks.samples(z, q.dim)
     return log_joint(z) - q.log_prob(z)
 
 
-def local_learning_signal(local_log_joint: Callable, q: Family, z: ArrayLike) -> np.ndarray:
-    r"""Local learning signals :math:`\ell_{d(k)}(z_i) = [\ln p(x, z_i)]_{d(k)} - \ln q_{\phi}(z_{i,d(k)})`.
+def local_learning_signal(
+    local_log_joint: Callable, q: Family, z: ArrayLike
+) -> np.ndarray:
+    r"""Local signals :math:`[\ln p(x, z_i)]_d - \ln q_\phi(z_{id})`, :math:`d = d(k)`.
 
-    For a factorised :math:`q`, parameter :math:`k` of dimension :math:`d(k)`
-    (``q.param_dims[k]``) needs only the factors of :math:`\ln p` that touch
-    :math:`z_d` (Rao-Blackwellisation).
+    For a factorised :math:`q`, parameter :math:`k` of dimension
+    :math:`d(k)` (``q.param_dims[k]``) needs only the factors of :math:`\ln p`
+    that involve :math:`z_d` (Rao-Blackwellisation).
 
     Parameters
     ----------
     local_log_joint : callable
-        ``z`` of shape ``(n, D)`` to column :math:`d` = the sum of the factors
-        of :math:`\ln p(x, z_i)` that involve :math:`z_d`, shape ``(n, D)``.
+        ``z`` of shape ``(n, D)`` to shape ``(n, D)``: column :math:`d` sums the
+        factors of :math:`\ln p(x, z_i)` that involve :math:`z_d`.
     q : Family
         A factorised :math:`q_\phi`.
     z : array_like, shape (n, D)
@@ -176,29 +317,33 @@ def local_learning_signal(local_log_joint: Callable, q: Family, z: ArrayLike) ->
     Returns
     -------
     ndarray, shape (n, P)
-        One signal per sample and parameter, for ``score_function_terms``.
+        One signal per sample and parameter, for :func:`score_function_terms`.
 
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> local_learning_signal(lambda z: 2.0 * z, Bernoulli([0.0, 0.0]), [[1.0, 0.0]]).round(4)
+    >>> q = Bernoulli([0.0, 0.0])
+    >>> local_learning_signal(lambda z: 2.0 * z, q, [[1.0, 0.0]]).round(4)
     array([[2.6931, 0.6931]])
     """
-    local_log_joint = _checks.checked(local_log_joint, "local_log_joint", lambda n: (n, q.dim))
+    local_log_joint = _checks.function(local_log_joint, "local_log_joint")
     q = _checks.family(q)
+    shapes = _shapes(q, (1, "D"))
+    local_log_joint = _checks.checked(local_log_joint, "local_log_joint", *shapes)
     z = _checks.samples(z, q.dim)
     return (local_log_joint(z) - q.log_prob_per_dimension(z))[:, q.param_dims]
 
 
-def score_function_terms(f: Callable, q: Family, z: ArrayLike, *, baseline: BaselineLike = None) -> np.ndarray:
-    r"""The terms :math:`(f(z_i) - b_i)\,\nabla_\phi \ln q_\phi(z_i)` at given samples.
+def score_function_terms(
+    f: Callable, q: Family, z: ArrayLike, *, baseline: BaselineLike = None
+) -> np.ndarray:
+    r"""The terms :math:`(f(z_i) - b_i)\,\nabla_\phi \ln q_\phi(z_i)` at samples ``z``.
 
     Parameters
     ----------
     f : callable
         ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)``, or to one
-        signal per parameter, shape ``(n, P)``. :math:`f` must not depend on
-        :math:`\phi`.
+        signal per parameter, shape ``(n, P)``; free of :math:`\phi`.
     q : Family
         The family the samples come from.
     z : array_like, shape (n, D)
@@ -214,19 +359,21 @@ def score_function_terms(f: Callable, q: Family, z: ArrayLike, *, baseline: Base
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> score_function_terms(lambda z: 3.0 * z[:, 0] + 1.0, Bernoulli([0.0]), [[0.0], [1.0]])
+    >>> f = lambda z: 3.0 * z[:, 0] + 1.0
+    >>> score_function_terms(f, Bernoulli([0.0]), [[0.0], [1.0]])
     array([[-0.5],
            [ 2. ]])
     """
-    q = _checks.family(q)
-    f = _checks.checked(f, "f", lambda n: (n,), lambda n: (n, q.num_params))
+    f, q = _checks.function(f, "f"), _checks.family(q)
+    f = _checks.checked(f, "f", *_shapes(q, (1,), (1, "P")))
     z, baseline = _checks.samples(z, q.dim), _baseline(baseline)
-    signal, score = f(z), q.score(z)
-    return _minus(signal, baseline(signal, score), q.num_params).reshape(len(z), -1) * score
+    return _subtract(f(z), baseline, q, z).reshape(len(z), -1) * q.score(z)
 
 
-def elbo_terms(log_joint: Callable, q: Family, z: ArrayLike, *, baseline: BaselineLike = None) -> np.ndarray:
-    r"""The ELBO estimator's terms :math:`(\ln p(x, z_i) - \ln q_\phi(z_i) - b_i)\,\nabla_\phi \ln q_\phi(z_i)`.
+def elbo_terms(
+    log_joint: Callable, q: Family, z: ArrayLike, *, baseline: BaselineLike = None
+) -> np.ndarray:
+    r"""The ELBO's terms :math:`(\ln p(x, z_i) - \ln q(z_i) - b)\nabla_\phi \ln q(z_i)`.
 
     Parameters
     ----------
@@ -254,161 +401,12 @@ def elbo_terms(log_joint: Callable, q: Family, z: ArrayLike, *, baseline: Baseli
     return score_function_terms(lambda _: signal, q, z, baseline=baseline)
 
 
-def _arguments(function: object, name: str, q: object, num_samples: object,
-               baseline: object, return_terms: object, *shapes: Callable) -> tuple:
-    """The public estimators' checks, in one place."""
-    function = _checks.checked(function, name, *shapes)
-    q = _checks.family(q)
-    maximum = _checks.MAX_ELEMENTS // max(q.dim, q.num_params)
-    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
-    return function, q, num_samples, _baseline(baseline), _checks.flag(return_terms, "return_terms")
-
-
-def elbo_gradient(log_joint: Callable, q: Family, num_samples: int, *, rng: RNGLike = None,
-                  baseline: BaselineLike = None, return_terms: bool = False) -> Estimate:
-    r"""The score-function estimate of the ELBO's gradient :math:`\nabla_\phi \mathcal L(\phi)`.
-
-    .. math::
-
-        \nabla_\phi \mathcal L \approx \frac1n \sum_{i=1}^n
-        \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,\nabla_\phi \ln q_\phi(z_i),
-        \qquad z_i \sim q_\phi .
-
-    Parameters
-    ----------
-    log_joint : callable
-        ``z`` of shape ``(n, D)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
-    q : Family
-        :math:`q_\phi`.
-    num_samples : int
-        :math:`n`.
-    rng : None, int or numpy.random.Generator, keyword-only
-        Source of randomness (SPEC 7).
-    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
-        :math:`b`. A stateful baseline is not updated here: call its
-        ``update`` after the step.
-    return_terms : bool, default False
-        Keep the per-sample terms in the result.
-
-    Returns
-    -------
-    Estimate
-        The gradient, its standard errors, and the ELBO estimate.
-
-    Examples
-    --------
-    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
-    >>> estimate = elbo_gradient(model.log_joint, q, 10_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
-    True
-    """
-    log_joint, q, num_samples, baseline, return_terms = _arguments(
-        log_joint, "log_joint", q, num_samples, baseline, return_terms, lambda n: (n,))
-    z = q.sample(num_samples, rng=rng)                   # z_i ~ q(z)
-    signal = log_joint(z) - q.log_prob(z)                # ln p(x, z_i) - ln q(z_i)
-    b = baseline(signal, _score_if(q, z, baseline))      # b: a number, or b_i from the other samples
-    weights = _minus(signal, b, q.num_params)            # ln p(x, z_i) - ln q(z_i) - b
-    gradient = q.score_mean(z, weights)                  # (1/n) sum_i weights_i * grad ln q(z_i)
-    return _estimate(q, z, weights, gradient, return_terms, signal)
-
-
-def expectation_gradient(f: Callable, q: Family, num_samples: int, *, rng: RNGLike = None,
-                         baseline: BaselineLike = None, return_terms: bool = False) -> Estimate:
-    r"""Score-function estimate of :math:`\nabla_\phi \mathbb E_{q_\phi}[f(z)]`, for an :math:`f` free of :math:`\phi`.
-
-    Not the ELBO's gradient (whose integrand :math:`\ln p - \ln q_\phi`
-    depends on :math:`\phi`): for that call :func:`elbo_gradient`.
-
-    Parameters
-    ----------
-    f : callable
-        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)``, or one
-        signal per parameter, shape ``(n, P)``.
-    q : Family
-        :math:`q_\phi`.
-    num_samples : int
-        :math:`n`.
-    rng : None, int or numpy.random.Generator, keyword-only
-        Source of randomness (SPEC 7).
-    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
-        :math:`b`; a stateful one is updated by the caller.
-    return_terms : bool, default False
-        Keep the per-sample terms in the result.
-
-    Returns
-    -------
-    Estimate
-        The gradient and its standard errors (``elbo`` is None).
-
-    Examples
-    --------
-    >>> from elbo_grad import DiagonalGaussian
-    >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)
-    >>> estimate = expectation_gradient(lambda z: z[:, 0] ** 2, q, 100_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [2.0, 2.0]) < 4 * estimate.standard_error))
-    True
-    """
-    f, q, num_samples, baseline, return_terms = _arguments(
-        f, "f", q, num_samples, baseline, return_terms, lambda n: (n,), lambda n: (n, q.num_params))
-    z = q.sample(num_samples, rng=rng)                   # z_i ~ q(z)
-    signal = f(z)                                        # f(z_i)
-    weights = _minus(signal, baseline(signal, _score_if(q, z, baseline)), q.num_params)  # f(z_i) - b
-    gradient = q.score_mean(z, weights)                  # (1/n) sum_i weights_i * grad ln q(z_i)
-    return _estimate(q, z, weights, gradient, return_terms)
-
-
-def local_elbo_gradient(local_log_joint: Callable, q: Family, num_samples: int, *, rng: RNGLike = None,
-                        baseline: BaselineLike = None, return_terms: bool = False) -> Estimate:
-    r"""The ELBO's gradient with local learning signals (:func:`local_learning_signal`).
-
-    Parameters
-    ----------
-    local_log_joint : callable
-        As in :func:`local_learning_signal`.
-    q : Family
-        A factorised :math:`q_\phi`.
-    num_samples : int
-        :math:`n`.
-    rng : None, int or numpy.random.Generator, keyword-only
-        Source of randomness (SPEC 7).
-    baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
-        :math:`b`, subtracted from each parameter's signal.
-    return_terms : bool, default False
-        Keep the per-sample terms in the result.
-
-    Returns
-    -------
-    Estimate
-        The gradient and its standard errors (``elbo`` is None).
-
-    Examples
-    --------
-    >>> from elbo_grad import Bernoulli
-    >>> q = Bernoulli([0.0, 0.0])
-    >>> estimate = local_elbo_gradient(lambda z: z * [1.0, 2.0], q, 100_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error))
-    True
-    """
-    _checks.function(local_log_joint, "local_log_joint")
-    q = _checks.family(q)
-    return expectation_gradient(lambda z: local_learning_signal(local_log_joint, q, z), q, num_samples,
-                                rng=rng, baseline=baseline, return_terms=return_terms)
-
-
-def _gaussian(q: object) -> DiagonalGaussian:
-    if not isinstance(q, DiagonalGaussian):
-        raise TypeError(f"q must be a DiagonalGaussian for the pathwise estimator, got {type(q).__name__}")
-    return q
-
-
 def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.ndarray:
-    r"""The pathwise terms :math:`\nabla_z f(z_i)\,\partial z_i/\partial\phi` at given samples.
+    r"""The pathwise terms :math:`\nabla_z f(z_i)\,\partial z_i/\partial\phi` at ``z``.
 
-    With :math:`z = \mu + \sigma\odot\varepsilon`: :math:`\partial f/\partial\mu_d
-    = \partial f/\partial z_d` and :math:`\partial f/\partial\ln\sigma_d =
-    \partial f/\partial z_d\,\sigma_d\varepsilon_d`.
+    With :math:`z = \mu + \sigma\odot\varepsilon`: :math:`\partial_{\mu_d} f =
+    \partial_{z_d} f` and :math:`\partial_{\ln\sigma_d} f = \partial_{z_d} f\,
+    \sigma_d\varepsilon_d`.
 
     Parameters
     ----------
@@ -431,23 +429,21 @@ def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.nd
     array([[4., 4.]])
     """
     q = _gaussian(q)
-    grad_f = _checks.checked(grad_f, "grad_f", lambda n: (n, q.dim))
+    grad_f = _checks.checked(grad_f, "grad_f", *_shapes(q, (1, "D")))
     z = _checks.samples(z, q.dim)
     return _chain_rule(grad_f(z), q, z)
 
 
-def _chain_rule(gradient_z: np.ndarray, q: DiagonalGaussian, z: np.ndarray) -> np.ndarray:
-    """:math:`\\nabla_z h \\cdot \\partial z/\\partial\\phi`: (g, g * sigma * eps) per row."""
-    return np.concatenate([gradient_z, gradient_z * (z - q.mean)], axis=1)
+def pathwise_elbo_terms(
+    grad_log_joint: Callable, q: DiagonalGaussian, z: ArrayLike, *,
+    entropy: Entropy = "analytic",
+) -> np.ndarray:  # fmt: skip
+    r"""The pathwise ELBO estimator's terms at samples ``z``.
 
-
-def pathwise_elbo_terms(grad_log_joint: Callable, q: DiagonalGaussian, z: ArrayLike, *,
-                        entropy: Literal["analytic", "sticking-the-landing"] = "analytic") -> np.ndarray:
-    r"""The pathwise ELBO estimator's terms at given samples.
-
-    ``"analytic"``: :math:`\nabla_z \ln p(x, z_i)\,J_i + \nabla_\phi H[q_\phi]`;
-    ``"sticking-the-landing"``: :math:`(\nabla_z \ln p(x, z_i) - \nabla_z \ln q_\phi(z_i))\,J_i`,
-    with :math:`J_i = \partial z_i/\partial\phi` (Roeder, Wu & Duvenaud 2017).
+    With :math:`J_i = \partial z_i/\partial\phi`: ``"analytic"`` gives
+    :math:`\nabla_z \ln p(x, z_i)\,J_i + \nabla_\phi H[q_\phi]`,
+    ``"sticking-the-landing"`` :math:`(\nabla_z \ln p(x, z_i) - \nabla_z \ln
+    q_\phi(z_i))\,J_i` (Roeder, Wu & Duvenaud 2017).
 
     Parameters
     ----------
@@ -472,54 +468,87 @@ def pathwise_elbo_terms(grad_log_joint: Callable, q: DiagonalGaussian, z: ArrayL
     array([[-1.,  0.]])
     """
     if entropy not in ("analytic", "sticking-the-landing"):
-        raise ValueError(f"entropy must be 'analytic' or 'sticking-the-landing', got {entropy!r}")
+        raise ValueError("entropy must be 'analytic' or 'sticking-the-landing'")
     q = _gaussian(q)
-    grad_log_joint = _checks.checked(grad_log_joint, "grad_log_joint", lambda n: (n, q.dim))
+    shapes = _shapes(q, (1, "D"))
+    grad_log_joint = _checks.checked(grad_log_joint, "grad_log_joint", *shapes)
     z = _checks.samples(z, q.dim)
     if entropy == "analytic":
         return _chain_rule(grad_log_joint(z), q, z) + q.entropy_gradient()
-    return _chain_rule(grad_log_joint(z) + (z - q.mean) / q.std**2, q, z)  # minus grad_z ln q(z)
+    minus_grad_log_q = (z - q.mean) / q.std**2
+    return _chain_rule(grad_log_joint(z) + minus_grad_log_q, q, z)
 
 
-def pathwise_elbo_gradient(grad_log_joint: Callable, q: DiagonalGaussian, num_samples: int, *,
-                           rng: RNGLike = None, entropy: Literal["analytic", "sticking-the-landing"] = "analytic",
-                           return_terms: bool = False) -> Estimate:
-    r"""The pathwise (reparameterisation) estimate of :math:`\nabla_\phi \mathcal L`.
+# The summary step, and the checks the public functions share.
 
-    Parameters
-    ----------
-    grad_log_joint : callable
-        ``z`` of shape ``(n, D)`` to :math:`\nabla_z \ln p(x, z_i)`, shape ``(n, D)``.
-    q : DiagonalGaussian
-        :math:`q_\phi`.
-    num_samples : int
-        :math:`n`.
-    rng : None, int or numpy.random.Generator, keyword-only
-        Source of randomness (SPEC 7).
-    entropy : {"analytic", "sticking-the-landing"}, keyword-only
-        See :func:`pathwise_elbo_terms`.
-    return_terms : bool, default False
-        Keep the per-sample terms in the result.
 
-    Returns
-    -------
-    Estimate
-        The gradient and its standard errors (``elbo`` is None).
+def _estimate(q, z, centred, gradient, return_terms, signal=None) -> Estimate:
+    """Standard errors from the mean square of the terms, without forming them."""
+    mean_square = q.score_mean(z, centred * centred, squared=True)
+    terms = centred.reshape(len(z), -1) * q.score(z) if return_terms else None
+    return _summary(gradient, mean_square, len(z), terms, signal)
 
-    Examples
-    --------
-    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> estimate = pathwise_elbo_gradient(model.grad_log_joint, DiagonalGaussian(0.0, 0.0), 10_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
-    True
-    """
-    _checks.function(grad_log_joint, "grad_log_joint")
-    q = _gaussian(q)
-    num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // q.num_params)
+
+def _summary(gradient, mean_square, n, terms=None, signal=None) -> Estimate:
+    """sd/sqrt(n) per parameter from (1/n) sum t^2 - g^2, and the ELBO estimate."""
+    nan = np.full(gradient.shape, np.nan)
+    variance = np.maximum(mean_square - gradient**2, 0) * n / (n - 1) if n > 1 else nan
+    elbo = elbo_se = None
+    if signal is not None:
+        elbo = float(np.mean(signal))
+        elbo_se = float(np.std(signal, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    for array in (gradient, variance, terms):
+        if array is not None:
+            array.flags.writeable = False
+    return Estimate(gradient, np.sqrt(variance / n), elbo, elbo_se, n, terms)
+
+
+def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarray:
+    """``signal - b``: shape (n,) for one signal per sample, else (n, P)."""
+    b = baseline(signal, q.score(z) if baseline.uses_score else None)
+    b, n = _checks.real_array(b, "baseline's value", copy=False), len(signal)
+    if b.shape == signal.shape or b.ndim == 0:
+        centred = signal - b
+    else:
+        centred = signal.reshape(n, -1) - b
+    if centred.shape not in ((n,), (n, 1), (n, q.num_params)):
+        raise ValueError(f"baseline gave shape {b.shape}, not fitting {signal.shape}")
+    return centred.ravel() if centred.shape == (n, 1) else centred
+
+
+def _baseline(baseline: object) -> Baseline:
+    """``baseline=`` as a Baseline object."""
+    if isinstance(baseline, type):
+        raise TypeError(f"baseline must be an instance, not the class {baseline.__name__}")
+    if isinstance(baseline, (bool, np.bool_, str)):
+        raise TypeError(f"baseline must be None, a number or a Baseline: {baseline!r}")
+    if isinstance(baseline, Baseline) and callable(baseline):
+        return baseline
+    return ConstantBaseline(0.0 if baseline is None else baseline)
+
+
+def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
+    """Shapes like (1, "P") as functions of n: (n, q.num_params)."""
+    sizes = {1: None, "D": q.dim, "P": q.num_params}
+    return [lambda n, s=s: tuple(n if k == 1 else sizes[k] for k in s) for s in shapes]
+
+
+def _arguments(function, name, q, num_samples, baseline, return_terms, *shapes):
+    """The estimators' checks, once, at the boundary."""
+    function, q = _checks.function(function, name), _checks.family(q)
+    function = _checks.checked(function, name, *_shapes(q, *shapes))
+    maximum = _checks.MAX_ELEMENTS // max(q.dim, q.num_params)
+    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
     return_terms = _checks.flag(return_terms, "return_terms")
-    terms = pathwise_elbo_terms(grad_log_joint, q, q.sample(num_samples, rng=rng), entropy=entropy)
-    n = num_samples
-    se = terms.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(q.num_params, np.nan)
-    return _frozen(terms.mean(axis=0), se, None, None, n, terms if return_terms else None)
+    return function, q, num_samples, _baseline(baseline), return_terms
 
+
+def _gaussian(q: object) -> DiagonalGaussian:
+    if not isinstance(q, DiagonalGaussian):
+        raise TypeError(f"q must be a DiagonalGaussian here, got {type(q).__name__}")
+    return q
+
+
+def _chain_rule(gradient_z, q: DiagonalGaussian, z: np.ndarray) -> np.ndarray:
+    """Through z = mu + sigma * eps: (g, g * sigma * eps) per row."""
+    return np.concatenate([gradient_z, gradient_z * (z - q.mean)], axis=1)

@@ -51,7 +51,7 @@ class Family(Protocol):
 
     @property
     def param_dims(self) -> np.ndarray:
-        """The latent dimension each parameter acts on, shape ``(P,)`` (for local signals)."""
+        """The latent dimension each parameter acts on, shape ``(P,)``."""
 
     @property
     def num_params(self) -> int:
@@ -159,8 +159,10 @@ class Family(Protocol):
                [ 0.5,  0. ]])
         """
 
-    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, without the ``(n, P)`` score matrix where it can.
+    def score_mean(
+        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
+    ) -> np.ndarray:
+        r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, where possible fast.
 
         Parameters
         ----------
@@ -187,24 +189,36 @@ class Family(Protocol):
             score = score * score
         weights = _weights(weights, score.shape)
         if weights.ndim == 1:
-            return weights @ score / score.shape[0]
+            return np.einsum("i,ij->j", weights, score) / score.shape[0]
         return np.einsum("ik,ik->k", weights, score) / score.shape[0]
 
 
 def _weights(weights: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
     weights = np.asarray(weights, dtype=float)
     if weights.shape not in ((shape[0],), shape):
-        raise ValueError(f"weights must have shape ({shape[0]},) or {shape}, got {weights.shape}")
+        raise ValueError(
+            f"weights must have shape ({shape[0]},) or {shape}, got {weights.shape}"
+        )
     return weights
 
 
+def _same_shape(params: ArrayLike, like: np.ndarray) -> np.ndarray:
+    params = _checks.real_array(params, "params", ndim=1)
+    if params.shape != like.shape:
+        raise ValueError(f"params must have shape {like.shape}, got {params.shape}")
+    return params
+
+
 def _repr(family: Family, **fields: np.ndarray) -> str:
-    text = ", ".join(f"{k}={np.array2string(v, precision=4, separator=', ')}" for k, v in fields.items())
+    text = ", ".join(
+        f"{k}={np.array2string(v, precision=4, separator=', ')}"
+        for k, v in fields.items()
+    )
     return f"{type(family).__name__}({text})"
 
 
 class DiagonalGaussian(Family):
-    r""":math:`q_\phi(z) = \prod_d \mathcal N(z_d; \mu_d, \sigma_d^2)`, :math:`\phi = (\mu, \ln\sigma)`.
+    r"""Gaussians :math:`\mathcal N(\mu_d, \sigma_d^2)`, :math:`\phi = (\mu, \ln\sigma)`.
 
     Parameters
     ----------
@@ -218,7 +232,8 @@ class DiagonalGaussian(Family):
     Notes
     -----
     With :math:`\varepsilon = (z - \mu)/\sigma`:
-    :math:`\ln q_\phi(z) = \sum_d (-\tfrac12\ln 2\pi - \ln\sigma_d - \tfrac12\varepsilon_d^2)`,
+    :math:`\ln q_\phi(z) = \sum_d (-\tfrac12\ln 2\pi - \ln\sigma_d
+    - \tfrac12\varepsilon_d^2)`,
     :math:`\partial_{\mu_d} \ln q = \varepsilon_d/\sigma_d`,
     :math:`\partial_{\ln\sigma_d} \ln q = \varepsilon_d^2 - 1`.
 
@@ -234,18 +249,23 @@ class DiagonalGaussian(Family):
         mean = np.atleast_1d(_checks.real_array(mean, "mean"))
         log_std = np.atleast_1d(_checks.real_array(log_std, "log_std"))
         if mean.ndim != 1 or mean.shape != log_std.shape:
-            raise ValueError(f"mean and log_std must be 1-D of one shape, got {mean.shape}, {log_std.shape}")
+            raise ValueError(
+                f"mean and log_std must be 1-D of one shape, got {mean.shape},"
+                f" {log_std.shape}"
+            )
         if np.any(np.abs(log_std) > _MAX_ABS_LOG_STD):
             raise ValueError(f"log_std must lie in [-300, 300], got {log_std}")
         if np.any(np.exp(log_std) < _MIN_RELATIVE_STD * np.abs(mean)):
-            raise ValueError("log_std is too small for mean: need exp(log_std) >= 1e-6 * |mean|, "
-                             "or z - mean loses the noise and the score is wrong")
+            raise ValueError(
+                "log_std is too small for mean: need exp(log_std) >= 1e-6 * |mean|, "
+                "or z - mean loses the noise and the score is wrong"
+            )
         self.dim = int(mean.size)
         self._params = _checks.real_array(np.concatenate([mean, log_std]), "params")
 
     @property
     def params(self) -> np.ndarray:
-        r""":math:`(\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`, read-only."""
+        r""":math:`\phi = (\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`."""
         return self._params
 
     @property
@@ -272,13 +292,13 @@ class DiagonalGaussian(Family):
         return _repr(self, mean=self.mean, log_std=self.log_std)
 
     def with_params(self, params: ArrayLike) -> DiagonalGaussian:
-        params = _checks.real_array(params, "params", ndim=1)
-        if params.shape != self._params.shape:
-            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        params = _same_shape(params, self._params)
         return DiagonalGaussian(params[: self.dim], params[self.dim :])
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
+        num_samples = _checks.count(
+            num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim
+        )
         noise = _checks.generator(rng).standard_normal((num_samples, self.dim))
         return self.reparameterize(noise)
 
@@ -305,50 +325,58 @@ class DiagonalGaussian(Family):
         z += self.mean
         return z
 
-    def standardize(self, z: ArrayLike) -> np.ndarray:
-        r""":math:`\varepsilon = (z - \mu)/\sigma` for every row of ``z``.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, D)
-            Samples.
-
-        Returns
-        -------
-        ndarray, shape (n, D)
-            The noise that :meth:`reparameterize` maps to ``z``.
-
-        Examples
-        --------
-        >>> DiagonalGaussian(1.0, np.log(2.0)).standardize([[2.0]])
-        array([[0.5]])
-        """
-        eps = _checks.samples(z, self.dim) - self.mean
+    def _standardize(self, z: ArrayLike) -> np.ndarray:
+        eps = (
+            _checks.samples(z, self.dim) - self.mean
+        )  # (z - mu) / sigma, in a new array
         eps /= self.std
         return eps
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        eps = self.standardize(z)
+        eps = self._standardize(z)
         return -0.5 * _LOG_2PI - self.log_std - 0.5 * eps**2
 
     def log_prob(self, z: ArrayLike) -> np.ndarray:
-        eps = self.standardize(z)
-        return -0.5 * self.dim * _LOG_2PI - self.log_std.sum() - 0.5 * np.einsum("ij,ij->i", eps, eps)
+        eps = self._standardize(z)
+        return (
+            -0.5 * self.dim * _LOG_2PI
+            - self.log_std.sum()
+            - 0.5 * np.einsum("ij,ij->i", eps, eps)
+        )
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        eps = self.standardize(z)
+        eps = self._standardize(z)
         return np.concatenate([eps / self.std, eps**2 - 1.0], axis=1)
 
-    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+    def score_mean(
+        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
+    ) -> np.ndarray:
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        eps = self.standardize(z)
-        weights = _weights(weights, (eps.shape[0], self.num_params))
-        eps2 = eps * eps
-        n = eps.shape[0]
-        if squared:
-            return np.concatenate([weights @ eps2 / self.std**2, weights @ (eps2 - 1.0) ** 2]) / n
-        return np.concatenate([weights @ eps / self.std, weights @ eps2 - weights.sum()]) / n
+        eps = self._standardize(z)  # a new array, so updated in place below
+        weights = _weights(weights, (len(eps), self.num_params))
+        n, power = len(eps), 2 if squared else 1
+        first = np.einsum("i,ij->j", weights, eps) if not squared else None
+        eps *= eps  # eps^2
+        if squared:  # (eps / sigma)^2 and (eps^2 - 1)^2
+            first = np.einsum("i,ij->j", weights, eps)
+            eps -= 1.0
+            eps *= eps
+            return (
+                np.concatenate(
+                    [first / self.std**power, np.einsum("i,ij->j", weights, eps)]
+                )
+                / n
+            )
+        return (
+            np.concatenate(
+                [
+                    first / self.std**power,
+                    np.einsum("i,ij->j", weights, eps) - weights.sum(),
+                ]
+            )
+            / n
+        )
 
     def entropy(self) -> float:
         r""":math:`H[q_\phi] = \sum_d \bigl(\tfrac12 \ln(2\pi e) + \ln\sigma_d\bigr)`.
@@ -366,7 +394,7 @@ class DiagonalGaussian(Family):
         return float(self.dim * 0.5 * (_LOG_2PI + 1.0) + self.log_std.sum())
 
     def entropy_gradient(self) -> np.ndarray:
-        r""":math:`\nabla_\phi H[q_\phi]`: 0 for each mean, 1 for each :math:`\ln\sigma_d`.
+        r"""The entropy's gradient: 0 for each mean, 1 for each :math:`\ln\sigma_d`.
 
         Returns
         -------
@@ -387,7 +415,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Bernoulli(Family):
-    r""":math:`q_\phi(z) = \prod_d \pi_d^{z_d}(1 - \pi_d)^{1 - z_d}`, :math:`\pi = \sigma(\phi)`.
+    r"""Independent bits, :math:`q(z_d = 1) = \pi_d = \sigma(\phi_d)`.
 
     Parameters
     ----------
@@ -410,7 +438,9 @@ class Bernoulli(Family):
     def __init__(self, logits: ArrayLike) -> None:
         logits = np.atleast_1d(_checks.real_array(logits, "logits"))
         if logits.ndim != 1:
-            raise ValueError(f"logits must be a scalar or 1-D, got shape {logits.shape}")
+            raise ValueError(
+                f"logits must be a scalar or 1-D, got shape {logits.shape}"
+            )
         self.dim = int(logits.size)
         self._params = logits
 
@@ -438,13 +468,13 @@ class Bernoulli(Family):
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Bernoulli:
-        params = _checks.real_array(params, "params", ndim=1)
-        if params.shape != self._params.shape:
-            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        params = _same_shape(params, self._params)
         return Bernoulli(params)
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        num_samples = _checks.count(num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim)
+        num_samples = _checks.count(
+            num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim
+        )
         uniform = _checks.generator(rng).random((num_samples, self.dim))
         return (uniform < self.probs).astype(float)
 
@@ -460,19 +490,24 @@ class Bernoulli(Family):
     def score(self, z: ArrayLike) -> np.ndarray:
         return self._binary(z) - self.probs
 
-    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+    def score_mean(
+        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
+    ) -> np.ndarray:
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._binary(z)
         weights = _weights(weights, z.shape)
         probs = self.probs
         if squared:  # (z - p)^2 = z (1 - 2p) + p^2 for z in {0, 1}
-            return ((weights @ z) * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[0]
-        return (weights @ z - probs * weights.sum()) / z.shape[0]
+            return (
+                (np.einsum("i,ij->j", weights, z)) * (1.0 - 2.0 * probs)
+                + probs**2 * weights.sum()
+            ) / z.shape[0]
+        return (np.einsum("i,ij->j", weights, z) - probs * weights.sum()) / z.shape[0]
 
 
 class Categorical(Family):
-    r""":math:`q_\phi(z) = \prod_d \pi_{d, z_d}`, :math:`\pi_{d,\cdot} = \operatorname{softmax}(\phi_{d,\cdot})`.
+    r"""Independent categories, :math:`q(z_d = k) = \mathrm{softmax}(\phi_d)_k`.
 
     Parameters
     ----------
@@ -497,7 +532,9 @@ class Categorical(Family):
     def __init__(self, logits: ArrayLike) -> None:
         logits = _checks.real_array(logits, "logits")
         if logits.ndim != 2 or logits.shape[1] < 2:
-            raise ValueError(f"logits must have shape (D, K) with K >= 2, got shape {logits.shape}")
+            raise ValueError(
+                f"logits must have shape (D, K) with K >= 2, got shape {logits.shape}"
+            )
         self.dim, self.num_categories = (int(k) for k in logits.shape)
         self._params = logits.ravel()
 
@@ -531,9 +568,7 @@ class Categorical(Family):
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Categorical:
-        params = _checks.real_array(params, "params", ndim=1)
-        if params.shape != self._params.shape:
-            raise ValueError(f"params must have shape {self._params.shape}, got {params.shape}")
+        params = _same_shape(params, self._params)
         return Categorical(params.reshape(self.dim, self.num_categories))
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
@@ -546,44 +581,32 @@ class Categorical(Family):
     def _indices(self, z: ArrayLike) -> np.ndarray:
         z = _checks.samples(z, self.dim)
         if not np.all((z == np.floor(z)) & (z >= 0) & (z < self.num_categories)):
-            raise ValueError(f"z must hold category indices 0..{self.num_categories - 1}")
+            raise ValueError(
+                f"z must hold category indices 0..{self.num_categories - 1}"
+            )
         return z.astype(int)
-
-    def one_hot(self, z: ArrayLike) -> np.ndarray:
-        """The one-hot code of ``z``.
-
-        Parameters
-        ----------
-        z : array_like of int, shape (n, D)
-            Category indices.
-
-        Returns
-        -------
-        ndarray, shape (n, D, K)
-            Entry ``(i, d, k)`` is 1.0 where ``z[i, d] == k``.
-
-        Examples
-        --------
-        >>> Categorical(np.zeros((1, 3))).one_hot([[2]])
-        array([[[0., 0., 1.]]])
-        """
-        return (self._indices(z)[:, :, None] == np.arange(self.num_categories)).astype(float)
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
         return self.log_probs[np.arange(self.dim), self._indices(z)]
 
     def score(self, z: ArrayLike) -> np.ndarray:
-        one_hot = self.one_hot(z)
-        return (one_hot - self.probs).reshape(one_hot.shape[0], -1)
+        one_hot = self._indices(z)[:, :, None] == np.arange(self.num_categories)
+        return (one_hot - self.probs).reshape(len(one_hot), -1)
 
-    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
+    def score_mean(
+        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
+    ) -> np.ndarray:
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._indices(z)
         weights = _weights(weights, (z.shape[0], self.num_params))
         index = z + self.num_categories * np.arange(self.dim)
-        counts = np.bincount(index.ravel(), np.repeat(weights, self.dim), self.num_params)
+        counts = np.bincount(
+            index.ravel(), np.repeat(weights, self.dim), self.num_params
+        )
         probs = self.probs.ravel()
         if squared:  # ([z = k] - p)^2 = [z = k] (1 - 2p) + p^2
-            return (counts * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[0]
+            return (counts * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[
+                0
+            ]
         return (counts - probs * weights.sum()) / z.shape[0]

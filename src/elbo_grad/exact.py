@@ -21,16 +21,8 @@ from ._checks import count, evaluate, family, function
 from .estimators import learning_signal
 from .families import Bernoulli, Categorical, DiagonalGaussian
 
-__all__ = [
-    "enumerate_support",
-    "exact_elbo",
-    "exact_elbo_gradient",
-    "exact_expectation",
-    "exact_gradient",
-    "exact_optimal_baseline",
-    "exact_single_sample_variance",
-    "integration_rule",
-]
+__all__ = ["enumerate_support", "exact_elbo", "exact_elbo_gradient", "exact_expectation", "exact_gradient",
+           "exact_optimal_baseline", "exact_single_sample_variance", "integration_rule"]
 
 #: The most numbers (points times the larger of ``q.dim`` and ``q.num_params``)
 #: an exact computation may hold in one array: 2**24 floats, 128 MiB.
@@ -350,7 +342,7 @@ def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.
     ----------
     f : callable
         Maps ``z`` of shape ``(num_nodes, q.dim)`` to the per-sample terms,
-        shape ``(num_nodes, q.num_params)``, e.g.
+        shape ``(num_nodes, q.num_params)`` or ``(num_nodes,)``, e.g.
         ``lambda z: elbo_terms(log_joint, q, z)`` (with a constant baseline).
     q : DiagonalGaussian, Bernoulli or Categorical
         The distribution the samples come from.
@@ -359,7 +351,7 @@ def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.
 
     Returns
     -------
-    ndarray, shape (q.num_params,)
+    ndarray, shape (q.num_params,) or ()
         :math:`\operatorname{Var}_q[T_k(z)]` for every parameter :math:`k`.
 
     Examples
@@ -374,5 +366,5 @@ def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.
     """
     function(f, "f")
     z, weights = integration_rule(q, num_points=num_points)
-    terms = evaluate(f, z, "f", (z.shape[0], q.num_params))
+    terms = evaluate(f, z, "f", (z.shape[0],), (z.shape[0], q.num_params))
     return weights @ (terms - weights @ terms) ** 2

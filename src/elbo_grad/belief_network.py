@@ -711,10 +711,10 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
     data = _binary(data, "data")
     (num_data, num_visible), num_hidden = data.shape, _checks.count(num_hidden, "num_hidden")
     _states(num_hidden, max(num_data, num_visible))  # the exact log-likelihood must be affordable
-    num_steps, num_samples = _checks.count(num_steps, "num_steps"), _checks.count(num_samples, "num_samples")
-    batch_size = _checks.count(batch_size, "batch_size")
+    batch_size, num_samples = _checks.count(batch_size, "batch_size"), _checks.count(num_samples, "num_samples")
     if batch_size > num_data:
         raise ValueError(f"batch_size must be at most the {num_data} rows of data, got {batch_size}")
+    num_steps = _checks.count(num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size)  # minibatch order
     centering, input_baseline, variance_normalization, leave_one_out = (
         _checks.flag(value, name) for value, name in [(centering, "centering"), (input_baseline, "input_baseline"),
                                                       (variance_normalization, "variance_normalization"),

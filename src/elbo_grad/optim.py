@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import count, family, function, generator, scalar
+from ._checks import MAX_ELEMENTS, count, family, function, generator, scalar
 from .estimators import elbo_gradient
 
 __all__ = ["SGD", "Adam", "FitResult", "fit"]
@@ -216,7 +216,7 @@ def fit(
     """
     function(log_joint, "log_joint")
     family(q)
-    num_steps = count(num_steps, "num_steps")
+    num_steps = count(num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1))  # the path's memory
     num_samples = count(num_samples, "num_samples")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")

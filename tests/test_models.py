@@ -127,6 +127,9 @@ def test_local_signals_give_the_same_exact_gradient_as_the_full_one():
         (lambda: grid_posterior(MODEL.log_joint, [[0.0, 2.0, 1.0]]), ValueError, "^axes\\[0\\]"),
         (lambda: grid_posterior(MODEL.log_joint, [np.linspace(0, 1, 3000)] * 3), ValueError, "^axes span"),
         (lambda: grid_posterior([np.linspace(0, 1, 3)], MODEL.log_joint), TypeError, "^log_joint must be"),
+        (lambda: grid_posterior(MODEL.log_joint, 5), TypeError, "^axes must be"),
+        (lambda: grid_posterior(lambda z: z[:, 0] + 1j, [np.linspace(0, 1, 3)]), TypeError, "^log_joint must return real"),
+        (lambda: BoltzmannChain([[1.0, 2.0]], [1.0]), ValueError, "^field must be 1-D"),
     ],
 )
 def test_bad_input_raises(call, error, message):

@@ -253,9 +253,9 @@ class BoltzmannChain:
     """
 
     def __init__(self, field: object, coupling: object) -> None:
-        field = real_array(field, "field").reshape(-1)
-        if field.size > 20:
-            raise ValueError(f"field must have at most 20 entries, got {field.size}")
+        field = np.atleast_1d(real_array(field, "field"))
+        if field.ndim != 1 or field.size > 20:
+            raise ValueError(f"field must be 1-D with at most 20 entries, got shape {field.shape}")
         coupling = np.asarray(coupling, dtype=float) if np.size(coupling) == 0 else real_array(coupling, "coupling")
         if coupling.shape != (field.size - 1,):
             raise ValueError(f"coupling must have shape ({field.size - 1},) for {field.size} latents, got {coupling.shape}")
@@ -375,8 +375,8 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     True
     """
     function(log_joint, "log_joint")
-    if isinstance(axes, np.ndarray) and axes.ndim == 1 or not len(axes):
-        raise ValueError("axes must be a non-empty sequence of 1-D arrays, one per latent dimension")
+    if not isinstance(axes, (list, tuple)) or not axes:
+        raise TypeError(f"axes must be a non-empty list of 1-D arrays, one per latent dimension, got {type(axes).__name__}")
     axes = [real_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
     for d, axis in enumerate(axes):
         if axis.size < 3 or not np.all(np.diff(axis) > 0):
@@ -386,7 +386,10 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
         raise ValueError(f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}")
     points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
     points.flags.writeable = False
-    log_density = np.asarray(log_joint(points), dtype=float)
+    log_density = np.asarray(log_joint(points))
+    if log_density.dtype.kind not in "biuf":
+        raise TypeError(f"log_joint must return real numbers, got dtype {log_density.dtype}")
+    log_density = log_density.astype(float)
     if log_density.shape != (points.shape[0],) or np.any(np.isnan(log_density) | (log_density == np.inf)):
         raise ValueError(f"log_joint must return shape ({points.shape[0]},) without NaN or +infinity")
     peak = np.max(log_density)

@@ -1,11 +1,11 @@
 r"""Baselines :math:`b` in the terms :math:`(\ell(z_i) - b_i)\nabla_\phi \ln q(z_i)`.
 
 Every baseline follows the :class:`Baseline` protocol: ``baseline(signal,
-score)`` returns :math:`b`. A :math:`b_i` that does not depend on
-:math:`z_i` keeps the estimator unbiased, because
-:math:`\mathbb E_q[\nabla_\phi \ln q_\phi(z)] = 0`. Stateful baselines are
-updated by the caller, after the step, with ``update``; an estimator never
-changes them. The derivations are in the book's chapter "Reducing the variance".
+score)`` returns :math:`b`. A :math:`b_i` that does not depend on :math:`z_i`
+keeps the estimator unbiased, because :math:`\mathbb E_q[\nabla_\phi \ln
+q_\phi(z)] = 0`. Stateful baselines are updated by the caller, after the step,
+with ``update``; an estimator never changes them. The derivations are in the
+book, :ref:`chap-variance-reduction`.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ __all__ = [
 
 @runtime_checkable
 class Baseline(Protocol):
-    r"""What every estimator's ``baseline=`` accepts (besides None and a number).
+    r"""What every estimator's ``baseline=`` accepts, besides None and numbers.
 
     ``baseline(signal, score)`` gets the learning signal, shape ``(n,)`` or
-    ``(n, P)``, and the score, shape ``(n, P)`` (``None`` when
-    ``uses_score`` is False, so that the estimator need not form it). It
-    returns :math:`b`: a number, an array of the signal's shape, or an array
-    of shape ``(1, P)`` or ``(n, P)``.
+    ``(n, P)``, and the score, shape ``(n, P)``, or None when ``uses_score`` is
+    False (so that the estimator need not form it). It returns :math:`b`: a
+    number, an array of the signal's shape, or one of shape ``(1, P)`` or
+    ``(n, P)``.
 
     Attributes
     ----------
@@ -54,42 +54,27 @@ class Baseline(Protocol):
     def __call__(self, signal: np.ndarray, score: np.ndarray | None) -> np.ndarray: ...
 
 
-def _signal(signal: ArrayLike, score: ArrayLike | None = None, minimum: int = 1):
+def _signal(signal, score=None, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
     signal = _checks.real_array(signal, "signal", copy=False)
-    if signal.ndim not in (1, 2):
-        raise ValueError(
-            f"signal must have shape (n,) or (n, P), got shape {signal.shape}"
-        )
-    if signal.shape[0] < minimum:
-        raise ValueError(
-            f"signal must hold at least {minimum} samples (num_samples >= {minimum}), "
-            f"got {signal.shape[0]}"
-        )
-    if score is None:
-        return signal, None
-    score = _checks.real_array(score, "score", ndim=2, copy=False)
-    if (
-        score.shape[0] != signal.shape[0]
-        or signal.ndim == 2
-        and signal.shape != score.shape
-    ):
-        raise ValueError(
-            f"score of shape {score.shape} does not match signal of shape"
-            f" {signal.shape}"
-        )
+    if signal.ndim not in (1, 2) or len(signal) < minimum:
+        raise ValueError(f"signal must have shape (n,) or (n, P) with n >= {minimum} "
+                         f"(num_samples >= {minimum}), got shape {signal.shape}")
+    if score is not None:
+        score = _checks.real_array(score, "score", ndim=2, copy=False)
+        if signal.shape not in (score.shape[:1], score.shape):
+            raise ValueError(f"score's shape {score.shape} does not fit {signal.shape}")
     return signal, score
 
 
 def _mean(x: np.ndarray, axis=None) -> np.ndarray:
     """The mean as a sum of scaled terms: finite for finite ``x``, even near 1e308."""
-    n = x.size if axis is None else x.shape[axis]
-    return np.sum(x / n, axis=axis)
+    return np.sum(x / (x.size if axis is None else x.shape[axis]), axis=axis)
 
 
 def _sum_of_others(x: np.ndarray) -> np.ndarray:
     """The sum over j != i for every i (axis 0): the sum before i plus the sum after.
 
-    :math:`x_i` itself never enters, so not even its rounding reaches row :math:`i`.
+    Row i never sees x[i], not even through rounding.
     """
     zero = np.zeros_like(x[:1])
     before = np.concatenate([zero, np.cumsum(x[:-1], axis=0)])
@@ -97,8 +82,15 @@ def _sum_of_others(x: np.ndarray) -> np.ndarray:
     return before + after
 
 
+def _decay(decay: float) -> float:
+    decay = _checks.scalar(decay, "decay", 0.0, 1.0)
+    if decay == 1.0:
+        raise ValueError("decay must be smaller than 1, got 1.0")
+    return decay
+
+
 class ConstantBaseline:
-    r"""A constant :math:`b`, one number or one per parameter.
+    """A constant :math:`b`: one number, or one per parameter.
 
     Parameters
     ----------
@@ -116,16 +108,11 @@ class ConstantBaseline:
     def __init__(self, value: float | ArrayLike) -> None:
         value = _checks.real_array(value, "baseline")
         if value.ndim > 1:
-            raise ValueError(
-                "baseline must be a number or 1-D (one per parameter), got shape"
-                f" {value.shape}"
-            )
+            raise ValueError(f"baseline must be a number or 1-D, not {value.shape}")
         self.value = value if value.ndim == 0 else value.reshape(1, -1)
 
     def __repr__(self) -> str:
-        return (
-            f"ConstantBaseline({self.value.tolist()})"
-        )
+        return f"ConstantBaseline({self.value.tolist()})"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self.value
@@ -180,13 +167,6 @@ class MovingAverageBaseline:
         self.value = float(self.decay * self.value + (1.0 - self.decay) * _mean(signal))
 
 
-def _decay(decay: float) -> float:
-    decay = _checks.scalar(decay, "decay", 0.0, 1.0)
-    if decay == 1.0:
-        raise ValueError("decay must be smaller than 1, got 1.0")
-    return decay
-
-
 class LeaveOneOutBaseline:
     r"""The other samples' mean, :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`.
 
@@ -205,7 +185,7 @@ class LeaveOneOutBaseline:
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         signal, _ = _signal(signal, minimum=2)
-        return _sum_of_others(signal / (signal.shape[0] - 1))
+        return _sum_of_others(signal / (len(signal) - 1))
 
 
 def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -224,7 +204,7 @@ class SameBatchOptimalBaseline:
     :math:`\hat a_k = \widehat{\operatorname{Cov}}(\ell s_k, s_k) /
     \widehat{\operatorname{Var}}(s_k)` (Ranganath, Gerrish & Blei 2014). It
     depends on :math:`z_i`, so the estimator's mean is off by :math:`O(1/n)`;
-    use :class:`LeaveOneOutOptimalBaseline` for an unbiased one.
+    :class:`LeaveOneOutOptimalBaseline` is the unbiased one.
 
     Examples
     --------
@@ -246,8 +226,8 @@ class LeaveOneOutOptimalBaseline:
     r"""The optimal coefficient for each sample, from the other samples only: unbiased.
 
     Row :math:`i` is :class:`SameBatchOptimalBaseline` of the batch without
-    sample :math:`i`; where the others' scores are tied it is 0. Needs
-    :math:`n \ge 3`.
+    sample :math:`i`, computed without ever reading sample :math:`i`; where
+    the others' scores tie it is 0. Needs :math:`n \ge 3`.
 
     Examples
     --------
@@ -263,33 +243,30 @@ class LeaveOneOutOptimalBaseline:
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
         signal, score = _signal(signal, score, minimum=3)
         x = signal.reshape(len(score), -1) * score
-        # Shift by sample 0 (one of the others for every i >= 1); row 0 on its own.
+        # Sums over j != i of data shifted by sample 0 (one of the others for i >= 1).
         dx, dy, m = x - x[0], score - score[0], len(score) - 1
         mean_x, mean_y = _sum_of_others(dx) / m, _sum_of_others(dy) / m
         covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
         variance = _sum_of_others(dy * dy) / m - mean_y**2
-        mean_square = _sum_of_others(score * score) / m
-        varies = variance > np.finfo(float).eps * mean_square
-        coefficient = np.where(
-            varies, covariance / np.where(varies, variance, 1.0), 0.0
-        )
-        coefficient[0] = _coefficient(signal[1:], score[1:])
+        varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
+        coefficient = np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
+        coefficient[0] = _coefficient(signal[1:], score[1:])  # row 0 from rows 1..n-1
         return coefficient
 
 
 class NVILBaseline:
     r"""NVIL's centring and variance normalisation (Mnih & Gregor 2014, section 3.3).
 
-    The centred signal is :math:`(\ell - c - w^\top x) / \max(1, \sqrt v)`:
+    The centred signal is :math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`:
     :math:`c` a running mean, :math:`w^\top x` an input-dependent baseline
     fitted by regression, :math:`v` a running variance. As a baseline,
-    :math:`b = \ell - (\ell - c - w^\top x)/\max(1, \sqrt v)`: with
+    :math:`b = \ell - (\ell - c - w^\top x)/\max(1, \sqrt v)`, so with
     normalisation the mean gradient is divided by :math:`\max(1, \sqrt v)`.
 
     Parameters
     ----------
     num_features : int, default 0
-        :math:`F`, the input features :math:`x` (0: no input-dependent part).
+        :math:`F`, the number of input features (0: no input-dependent part).
     decay : float, default 0.9
         :math:`\alpha` of the running mean and variance.
     learning_rate : float, default 0.01
@@ -307,103 +284,45 @@ class NVILBaseline:
 
     uses_score = False
 
-    def __init__(
-        self,
-        num_features: int = 0,
-        *,
-        decay: float = 0.9,
-        learning_rate: float = 0.01,
-        normalize: bool = True,
-    ) -> None:
+    def __init__(self, num_features: int = 0, *, decay: float = 0.9,
+                 learning_rate: float = 0.01, normalize: bool = True) -> None:
         self.num_features = _checks.count(num_features, "num_features", minimum=0)
         self.decay = _decay(decay)
-        self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 0.0)
-        if self.learning_rate == 0.0:
-            raise ValueError("learning_rate must be positive, got 0.0")
+        self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 1e-300)
         self.normalize = _checks.flag(normalize, "normalize")
         self.centre, self.weights, self.variance = 0.0, np.zeros(self.num_features), 1.0
 
     def __repr__(self) -> str:
-        return (
-            f"NVILBaseline(num_features={self.num_features}, centre={self.centre:.6g},"
-            f" variance={self.variance:.6g})"
-        )
+        return f"NVILBaseline({self.num_features}, centre={self.centre:.6g}, " \
+               f"variance={self.variance:.6g})"  # fmt: skip
 
     @property
     def scale(self) -> float:
-        r""":math:`\max(1, \sqrt v)` (1 without normalisation)."""
+        r""":math:`\max(1, \sqrt v)`, or 1 without normalisation."""
         return max(1.0, float(np.sqrt(self.variance))) if self.normalize else 1.0
 
-    def _features(self, features: ArrayLike | None, n: int) -> np.ndarray:
-        if self.num_features == 0 and features is None:
-            return np.zeros((n, 0))
-        features = _checks.real_array(features, "features", copy=False)
-        features = (
-            np.broadcast_to(features, (n, self.num_features))
-            if features.ndim == 1
-            else features
-        )
-        if features.shape != (n, self.num_features):
-            raise ValueError(
-                f"features must have shape ({self.num_features},) or ({n},"
-                f" {self.num_features}), got shape {features.shape}"
-            )
-        return features
-
-    def centred(
-        self, signal: ArrayLike, features: ArrayLike | None = None
-    ) -> np.ndarray:
-        r""":math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`, with the current state.
-
-        Parameters
-        ----------
-        signal : array_like, shape (n,) or (n, P)
-            The learning signals.
-        features : array_like, shape (F,) or (n, F), optional
-            :math:`x`, one row per sample (or one for all).
-
-        Returns
-        -------
-        ndarray
-            The centred, normalised signal, the shape of ``signal``.
-
-        Examples
-        --------
-        >>> NVILBaseline().centred([3.0, -1.0])
-        array([ 3., -1.])
-        """
-        signal, _ = _signal(signal)
-        prediction = (
-            self.centre + self._features(features, signal.shape[0]) @ self.weights
-        )
-        return (signal - prediction.reshape(-1, *[1] * (signal.ndim - 1))) / self.scale
-
     def given(self, features: ArrayLike) -> Baseline:
-        """This baseline at inputs ``features``, for ``baseline=``.
+        """This baseline at inputs ``features``, to pass as ``baseline=``.
 
         Parameters
         ----------
         features : array_like, shape (F,) or (n, F)
-            :math:`x`.
+            :math:`x`, one row per sample or one for all.
 
         Returns
         -------
         Baseline
-            Calls :meth:`centred` with these features; shares the state.
+            Shares this object's state.
 
         Examples
         --------
         >>> isinstance(NVILBaseline(2).given([1.0, 0.0]), Baseline)
         True
         """
-        return _GivenFeatures(self, _checks.real_array(features, "features"))
+        return _Given(self, _checks.real_array(features, "features"))
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self._baseline(signal, None)
-
-    def _baseline(self, signal: ArrayLike, features: ArrayLike | None) -> np.ndarray:
-        signal, _ = _signal(signal)
-        return signal - self.centred(signal, features)
 
     def update(self, signal: ArrayLike, features: ArrayLike | None = None) -> None:
         r"""Update :math:`c`, :math:`v` and :math:`w` with a step's signals, after it.
@@ -411,7 +330,7 @@ class NVILBaseline:
         Parameters
         ----------
         signal : array_like, shape (n,)
-            The learning signals of the step.
+            The step's learning signals.
         features : array_like, shape (F,) or (n, F), optional
             Their inputs :math:`x`.
 
@@ -422,22 +341,38 @@ class NVILBaseline:
         >>> nvil.centre, nvil.variance
         (2.0, 5.0)
         """
-        signal, _ = _signal(signal)
-        features = self._features(features, signal.shape[0])
+        signal = _checks.real_array(signal, "signal", ndim=1, copy=False)
+        features = self._features(features, len(signal))
         residual = signal - features @ self.weights
         centred = residual - self.centre
         self.weights = self.weights + self.learning_rate * _mean(
-            features * centred[:, None], axis=0
-        )
-        self.centre = float(
-            self.decay * self.centre + (1 - self.decay) * _mean(residual)
-        )
-        self.variance = float(
-            self.decay * self.variance + (1 - self.decay) * _mean(centred**2)
-        )
+            features * centred[:, None], axis=0)  # fmt: skip
+        centre = (1 - self.decay) * _mean(residual)
+        self.centre = float(self.decay * self.centre + centre)
+        variance = (1 - self.decay) * _mean(centred**2)
+        self.variance = float(self.decay * self.variance + variance)
+
+    def _features(self, features: ArrayLike | None, n: int) -> np.ndarray:
+        if self.num_features == 0 and features is None:
+            return np.zeros((n, 0))
+        features = _checks.real_array(features, "features", copy=False)
+        if features.ndim == 1:
+            features = np.broadcast_to(features, (n, len(features)))
+        if features.shape != (n, self.num_features):
+            raise ValueError(f"features must have shape ({self.num_features},) or "
+                             f"({n}, {self.num_features}), got {features.shape}")
+        return features
+
+    def _baseline(self, signal: ArrayLike, features: ArrayLike | None) -> np.ndarray:
+        signal, _ = _signal(signal)
+        prediction = self.centre + self._features(features, len(signal)) @ self.weights
+        prediction = prediction.reshape(-1, *[1] * (signal.ndim - 1))
+        if self.scale == 1.0:
+            return np.broadcast_to(prediction, signal.shape)
+        return signal - (signal - prediction) / self.scale
 
 
-class _GivenFeatures:
+class _Given:
     uses_score = False
 
     def __init__(self, nvil: NVILBaseline, features: np.ndarray) -> None:
@@ -446,10 +381,3 @@ class _GivenFeatures:
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self.nvil._baseline(signal, self.features)
 
-
-# Temporary, for modules not yet ported to the Baseline protocol; removed with them.
-from ._baselines_legacy import (
-    LinearBaseline,
-    VarianceNormalizer,
-    leave_one_out_baseline,
-)  # noqa: E402,F401

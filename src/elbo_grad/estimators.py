@@ -519,7 +519,7 @@ def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarra
 def _baseline(baseline: object) -> Baseline:
     """``baseline=`` as a Baseline object."""
     if isinstance(baseline, type):
-        raise TypeError(f"baseline must be an instance, not the class {baseline.__name__}")
+        raise TypeError(f"baseline must be an instance, not class {baseline.__name__}")
     if isinstance(baseline, (bool, np.bool_, str)):
         raise TypeError(f"baseline must be None, a number or a Baseline: {baseline!r}")
     if isinstance(baseline, Baseline) and callable(baseline):

@@ -218,7 +218,7 @@ def _repr(family: Family, **fields: np.ndarray) -> str:
 
 
 class DiagonalGaussian(Family):
-    r"""Gaussians :math:`\mathcal N(\mu_d, \sigma_d^2)`, :math:`\phi = (\mu, \ln\sigma)`.
+    r"""Normal :math:`\mathcal N(\mu_d, \sigma_d^2)`; :math:`\phi = (\mu, \ln\sigma)`.
 
     Parameters
     ----------
@@ -299,8 +299,10 @@ class DiagonalGaussian(Family):
         num_samples = _checks.count(
             num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim
         )
-        noise = _checks.generator(rng).standard_normal((num_samples, self.dim))
-        return self.reparameterize(noise)
+        z = _checks.generator(rng).standard_normal((num_samples, self.dim))
+        z *= self.std  # z = mu + sigma * eps, in place
+        z += self.mean
+        return z
 
     def reparameterize(self, noise: ArrayLike) -> np.ndarray:
         r""":math:`z = \mu + \sigma \odot \varepsilon` for every row of ``noise``.
@@ -326,10 +328,8 @@ class DiagonalGaussian(Family):
         return z
 
     def _standardize(self, z: ArrayLike) -> np.ndarray:
-        eps = (
-            _checks.samples(z, self.dim) - self.mean
-        )  # (z - mu) / sigma, in a new array
-        eps /= self.std
+        eps = _checks.samples(z, self.dim) - self.mean  # a new array: (z - mu) / sigma
+        eps *= 1.0 / self.std
         return eps
 
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Argument checks, used at the public boundary only.
 
-Each check either returns the argument in the form the package computes with
-or raises a ValueError/TypeError whose message starts with the argument's name.
+Each check returns the argument in the form the package computes with, or
+raises a ValueError/TypeError whose message starts with the argument's name.
 """
 
 from __future__ import annotations
@@ -14,28 +14,22 @@ import numpy as np
 #: What a keyword-only ``rng`` accepts (SPEC 7): a seed, a Generator or None.
 RNGLike = Union[int, np.random.Generator, np.random.SeedSequence, None]
 
-#: The largest number of floats one call may allocate for its samples and terms.
+#: The most floats one call may allocate for its samples and terms.
 MAX_ELEMENTS = 2**28
+_RNG = "rng must be an integer seed, a numpy.random.Generator or None"
 
 
 def generator(rng: RNGLike) -> np.random.Generator:
     """``np.random.default_rng(rng)``, refusing what SPEC 7 does not allow."""
     if isinstance(rng, (bool, np.bool_, float, complex, str)):
-        raise TypeError(
-            "rng must be an integer seed, a numpy.random.Generator or None, got"
-            f" {type(rng).__name__}"
-        )
+        raise TypeError(f"{_RNG}, got {type(rng).__name__}")
     try:
         return np.random.default_rng(rng)
     except (TypeError, ValueError) as error:
-        raise type(error)(
-            f"rng must be an integer seed, a numpy.random.Generator or None: {error}"
-        ) from None
+        raise type(error)(f"{_RNG}: {error}") from None
 
 
-def count(
-    value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS
-) -> int:
+def count(value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS):
     """``value`` as an ``int`` in ``[minimum, maximum]``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -53,68 +47,46 @@ def flag(value: object, name: str) -> bool:
     return bool(value)
 
 
-def real_array(
-    value: object, name: str, ndim: int | None = None, copy: bool = True
-) -> np.ndarray:
-    """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
+def _real(value: object, name: str) -> np.ndarray:
+    """``np.asarray(value)`` of a real dtype, or a named error."""
     if isinstance(value, type):
-        raise TypeError(
-            f"{name} must be an array of real numbers, got the class {value.__name__}"
-        )
+        raise TypeError(f"{name} must be an array of real numbers, not a class")
     try:
         array = np.asarray(value)
     except RecursionError:
         raise ValueError(f"{name} is nested too deeply to be an array") from None
     except ValueError as error:
-        raise ValueError(
-            f"{name} must be a regular array of real numbers: {error}"
-        ) from None
+        raise ValueError(f"{name} must be a regular array: {error}") from None
     except TypeError as error:
         raise TypeError(f"{name} must be an array of real numbers: {error}") from None
     if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must be an array of real numbers, got dtype {array.dtype}"
-        )
+        raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}")
+    return array
+
+
+def real_array(value: object, name: str, ndim: int | None = None, copy: bool = True):
+    """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
+    array = _real(value, name)
     array = np.array(array, dtype=float) if copy else array.astype(float, copy=False)
     if ndim is not None and array.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimension(s), got shape {array.shape}"
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite, got NaN or infinity")
-    if copy:
-        array.flags.writeable = False
+        raise ValueError(f"{name} must have {ndim} dimension(s), got {array.shape}")
+    if array.size == 0 or not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite and not empty")
+    array.flags.writeable = array.flags.writeable and not copy
     return array
 
 
 def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
     """``z`` as a finite real array of shape ``(n, dim)``, ``n >= 1`` (no copy)."""
-    try:
-        z = np.asarray(z)
-    except RecursionError:
-        raise ValueError(f"{name} is nested too deeply to be an array") from None
-    except ValueError as error:
-        raise ValueError(
-            f"{name} must be a regular array of real numbers: {error}"
-        ) from None
-    except TypeError as error:
-        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
-    if z.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {z.dtype}")
+    z = _real(z, name)
     if z.ndim != 2 or z.shape[1] != dim or z.shape[0] == 0:
-        raise ValueError(
-            f"{name} must have shape (num_samples, {dim}), got shape {z.shape}"
-        )
+        raise ValueError(f"{name} must have shape (num_samples, {dim}), got {z.shape}")
     if z.dtype.kind == "f" and not np.isfinite(z).all():
         raise ValueError(f"{name} must be finite, got NaN or infinity")
     return z.astype(float) if z.dtype.kind == "b" else z
 
 
-def scalar(
-    value: object, name: str, low: float = -np.inf, high: float = np.inf
-) -> float:
+def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf):
     """``value`` as a finite float in ``[low, high]``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got bool")
@@ -125,11 +97,10 @@ def scalar(
 
 
 def function(value: object, name: str) -> Callable:
-    """``value`` if it is callable (and not a family passed in the wrong place)."""
+    """``value`` if it is callable (and not a class or a family in the wrong place)."""
     if not callable(value) or isinstance(value, type):
-        raise TypeError(
-            f"{name} must be a function of the samples z, got {_describe(value)}"
-        )
+        kind = f"the class {value.__name__}" if isinstance(value, type) else type(value)
+        raise TypeError(f"{name} must be a function of the samples z, got {kind}")
     return value
 
 
@@ -138,21 +109,15 @@ def family(q: object, name: str = "q"):
     from .families import Family
 
     if isinstance(q, type):
-        raise TypeError(
-            f"{name} must be a family instance such as {q.__name__}(...), got the class"
-            " itself"
-        )
+        raise TypeError(f"{name} must be a family instance such as {q.__name__}(...), "
+                        "got the class itself")  # fmt: skip
     if not isinstance(q, Family):
-        raise TypeError(
-            f"{name} must be a family (DiagonalGaussian, Bernoulli, Categorical, ...),"
-            f" got {_describe(q)}"
-        )
+        raise TypeError(f"{name} must be a family (DiagonalGaussian, Bernoulli, "
+                        f"Categorical, ...), got {type(q).__name__}")  # fmt: skip
     return q
 
 
-def evaluate(
-    f: Callable, z: np.ndarray, name: str, *shapes: tuple[int, ...]
-) -> np.ndarray:
+def evaluate(f: Callable, z: np.ndarray, name: str, *shapes: tuple) -> np.ndarray:
     """``f(z)`` with ``z`` read-only, checked: finite reals of one of ``shapes``."""
     if z.flags.writeable:
         z = z.view()
@@ -162,28 +127,14 @@ def evaluate(
         raise TypeError(f"{name} must return real numbers, got dtype {values.dtype}")
     if values.shape not in shapes:
         expected = " or ".join(str(shape) for shape in shapes)
-        raise ValueError(
-            f"{name} must return shape {expected}, got shape {values.shape}"
-        )
+        raise ValueError(f"{name} must return shape {expected}, got {values.shape}")
     values = values.astype(float, copy=False)
     if not np.isfinite(values).all():
         raise ValueError(f"{name} returned NaN or infinity for some samples")
     return values
 
 
-def checked(
-    f: object, name: str, *shapes: Callable[[int], tuple[int, ...]]
-) -> Callable:
+def checked(f: object, name: str, *shapes: Callable[[int], tuple]) -> Callable:
     """``f`` wrapped so that it gets read-only samples and its values are checked."""
     f = function(f, name)
-
-    def call(z: np.ndarray) -> np.ndarray:
-        return evaluate(f, z, name, *(shape(len(z)) for shape in shapes))
-
-    return call
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, type):
-        return f"the class {value.__name__}"
-    return f"{type(value).__name__}"
+    return lambda z: evaluate(f, z, name, *(shape(len(z)) for shape in shapes))

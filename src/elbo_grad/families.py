@@ -159,9 +159,7 @@ class Family(Protocol):
                [ 0.5,  0. ]])
         """
 
-    def score_mean(
-        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
-    ) -> np.ndarray:
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         r""":math:`\frac1n \sum_i w_i \nabla_\phi \ln q_\phi(z_i)`, where possible fast.
 
         Parameters
@@ -296,9 +294,8 @@ class DiagonalGaussian(Family):
         return DiagonalGaussian(params[: self.dim], params[self.dim :])
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim
-        )
+        maximum = _checks.MAX_ELEMENTS // self.dim
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
         z = _checks.generator(rng).standard_normal((num_samples, self.dim))
         z *= self.std  # z = mu + sigma * eps, in place
         z += self.mean
@@ -338,45 +335,27 @@ class DiagonalGaussian(Family):
 
     def log_prob(self, z: ArrayLike) -> np.ndarray:
         eps = self._standardize(z)
-        return (
-            -0.5 * self.dim * _LOG_2PI
-            - self.log_std.sum()
-            - 0.5 * np.einsum("ij,ij->i", eps, eps)
-        )
+        squares = np.einsum("ij,ij->i", eps, eps)
+        return -0.5 * self.dim * _LOG_2PI - self.log_std.sum() - 0.5 * squares
 
     def score(self, z: ArrayLike) -> np.ndarray:
         eps = self._standardize(z)
         return np.concatenate([eps / self.std, eps**2 - 1.0], axis=1)
 
-    def score_mean(
-        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
-    ) -> np.ndarray:
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        eps = self._standardize(z)  # a new array, so updated in place below
-        weights = _weights(weights, (len(eps), self.num_params))
-        n, power = len(eps), 2 if squared else 1
-        first = np.einsum("i,ij->j", weights, eps) if not squared else None
-        eps *= eps  # eps^2
-        if squared:  # (eps / sigma)^2 and (eps^2 - 1)^2
-            first = np.einsum("i,ij->j", weights, eps)
-            eps -= 1.0
+        eps = self._standardize(z)  # a new array, updated in place below
+        w = _weights(weights, (len(eps), self.num_params))
+        if not squared:  # sum_i w_i eps_i / sigma and sum_i w_i (eps_i^2 - 1)
+            d_mean = np.einsum("i,ij->j", w, eps) / self.std
+            d_log_std = np.einsum("i,ij->j", w, np.square(eps, out=eps)) - w.sum()
+        else:  # sum_i w_i eps_i^2 / sigma^2 and sum_i w_i (eps_i^2 - 1)^2
             eps *= eps
-            return (
-                np.concatenate(
-                    [first / self.std**power, np.einsum("i,ij->j", weights, eps)]
-                )
-                / n
-            )
-        return (
-            np.concatenate(
-                [
-                    first / self.std**power,
-                    np.einsum("i,ij->j", weights, eps) - weights.sum(),
-                ]
-            )
-            / n
-        )
+            d_mean = np.einsum("i,ij->j", w, eps) / self.std**2
+            eps -= 1.0
+            d_log_std = np.einsum("i,ij->j", w, np.square(eps, out=eps))
+        return np.concatenate([d_mean, d_log_std]) / len(eps)
 
     def entropy(self) -> float:
         r""":math:`H[q_\phi] = \sum_d \bigl(\tfrac12 \ln(2\pi e) + \ln\sigma_d\bigr)`.
@@ -438,9 +417,7 @@ class Bernoulli(Family):
     def __init__(self, logits: ArrayLike) -> None:
         logits = np.atleast_1d(_checks.real_array(logits, "logits"))
         if logits.ndim != 1:
-            raise ValueError(
-                f"logits must be a scalar or 1-D, got shape {logits.shape}"
-            )
+            raise ValueError(f"logits must be a scalar or 1-D, not {logits.shape}")
         self.dim = int(logits.size)
         self._params = logits
 
@@ -472,9 +449,8 @@ class Bernoulli(Family):
         return Bernoulli(params)
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=_checks.MAX_ELEMENTS // self.dim
-        )
+        maximum = _checks.MAX_ELEMENTS // self.dim
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
         uniform = _checks.generator(rng).random((num_samples, self.dim))
         return (uniform < self.probs).astype(float)
 
@@ -490,20 +466,15 @@ class Bernoulli(Family):
     def score(self, z: ArrayLike) -> np.ndarray:
         return self._binary(z) - self.probs
 
-    def score_mean(
-        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
-    ) -> np.ndarray:
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._binary(z)
-        weights = _weights(weights, z.shape)
-        probs = self.probs
+        w, p = _weights(weights, z.shape), self.probs
+        wz = np.einsum("i,ij->j", w, z)  # sum_i w_i z_i
         if squared:  # (z - p)^2 = z (1 - 2p) + p^2 for z in {0, 1}
-            return (
-                (np.einsum("i,ij->j", weights, z)) * (1.0 - 2.0 * probs)
-                + probs**2 * weights.sum()
-            ) / z.shape[0]
-        return (np.einsum("i,ij->j", weights, z) - probs * weights.sum()) / z.shape[0]
+            return (wz * (1.0 - 2.0 * p) + p**2 * w.sum()) / len(z)
+        return (wz - p * w.sum()) / len(z)
 
 
 class Categorical(Family):
@@ -532,9 +503,7 @@ class Categorical(Family):
     def __init__(self, logits: ArrayLike) -> None:
         logits = _checks.real_array(logits, "logits")
         if logits.ndim != 2 or logits.shape[1] < 2:
-            raise ValueError(
-                f"logits must have shape (D, K) with K >= 2, got shape {logits.shape}"
-            )
+            raise ValueError(f"logits must have shape (D, K), K >= 2: {logits.shape}")
         self.dim, self.num_categories = (int(k) for k in logits.shape)
         self._params = logits.ravel()
 
@@ -593,9 +562,7 @@ class Categorical(Family):
         one_hot = self._indices(z)[:, :, None] == np.arange(self.num_categories)
         return (one_hot - self.probs).reshape(len(one_hot), -1)
 
-    def score_mean(
-        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
-    ) -> np.ndarray:
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._indices(z)

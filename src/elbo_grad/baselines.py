@@ -36,7 +36,7 @@ class Baseline(Protocol):
     ``(n, P)``, and the score, shape ``(n, P)``, or None when ``uses_score`` is
     False (so that the estimator need not form it). It returns :math:`b`: a
     number, an array of the signal's shape, or one of shape ``(1, P)`` or
-    ``(n, P)``.
+    ``(n, P)``. Measured side by side in :ref:`chap-variance-reduction`.
 
     Attributes
     ----------
@@ -262,6 +262,7 @@ class NVILBaseline:
     fitted by regression, :math:`v` a running variance. As a baseline,
     :math:`b = \ell - (\ell - c - w^\top x)/\max(1, \sqrt v)`, so with
     normalisation the mean gradient is divided by :math:`\max(1, \sqrt v)`.
+    In use: :ref:`chap-belief-network`.
 
     Parameters
     ----------

@@ -88,6 +88,8 @@ def elbo_gradient(
         \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,\nabla_\phi \ln q_\phi(z_i),
         \qquad z_i \sim q_\phi .
 
+    The derivation: :ref:`chap-derivation-expectation`; the code: :ref:`chap-estimator`.
+
     Parameters
     ----------
     log_joint : callable
@@ -134,7 +136,8 @@ def expectation_gradient(
     r"""Score-function estimate of :math:`\nabla_\phi \mathbb E_q[f]`, not the ELBO's.
 
     :math:`f` must not depend on :math:`\phi`; the ELBO's integrand
-    :math:`\ln p - \ln q_\phi` does, so for an ELBO call :func:`elbo_gradient`.
+    :math:`\ln p - \ln q_\phi` does, so for an ELBO call :func:`elbo_gradient`
+    (:ref:`chap-objective`).
 
     Parameters
     ----------
@@ -224,6 +227,8 @@ def pathwise_elbo_gradient(
     rng: RNGLike = None, entropy: Entropy = "analytic", return_terms: bool = False,
 ) -> Estimate:  # fmt: skip
     r"""The pathwise (reparameterisation) estimate of :math:`\nabla_\phi \mathcal L`.
+
+    Compared with the score function in :ref:`chap-variance`.
 
     Parameters
     ----------

@@ -30,7 +30,7 @@ class Family(Protocol):
 
     A class that subclasses ``Family`` inherits ``num_params``, ``log_prob``
     and ``score_mean`` (from ``score``); the methods' docstrings here hold for
-    every family.
+    every family. Why the score's mean is zero: :ref:`chap-derivation-score`.
 
     Attributes
     ----------

@@ -144,3 +144,17 @@ F = lambda z: z[:, 0]  # noqa: E731
 def test_bad_input_is_refused_with_the_argument_named(call, error, match):
     with np.errstate(divide="ignore"), pytest.raises(error, match=match):
         call()
+
+
+def test_a_baseline_of_the_wrong_shape_is_named():
+    """A per-sample b of shape (n,) against per-parameter signals (n, P), with n == P."""
+
+    class PerSample:
+        uses_score = False
+
+        def __call__(self, signal, score):
+            return np.ones(len(signal))
+
+    q = Bernoulli([0.0, 0.0])
+    with pytest.raises(ValueError, match="^baseline gave shape"):
+        score_function_terms(lambda z: np.ones((len(z), 2)), q, [[0.0, 1.0], [1.0, 1.0]], baseline=PerSample())

@@ -513,12 +513,10 @@ def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarra
     b = baseline(signal, q.score(z) if baseline.uses_score else None)
     b, n = _checks.real_array(b, "baseline's value", copy=False), len(signal)
     if b.shape == signal.shape or b.ndim == 0:
-        centred = signal - b
-    else:
-        centred = signal.reshape(n, -1) - b
-    if centred.shape not in ((n,), (n, 1), (n, q.num_params)):
-        raise ValueError(f"baseline gave shape {b.shape}, not fitting {signal.shape}")
-    return centred.ravel() if centred.shape == (n, 1) else centred
+        return signal - b
+    if b.shape in ((1, q.num_params), (n, q.num_params)):
+        return signal.reshape(n, -1) - b
+    raise ValueError(f"baseline gave shape {b.shape}, which does not fit {signal.shape}")
 
 
 def _baseline(baseline: object) -> Baseline:

@@ -35,7 +35,11 @@ def execute(path: pathlib.Path, timeout: int = 600) -> None:
     client.execute()
     # Keep the metadata small and free of anything machine-specific.
     notebook.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
     }
     for cell in notebook.cells:

@@ -18,12 +18,16 @@ MathJax 3 that Sphinx copies from ``FOLDER`` (listed in ``html_static_path``;
 not ``_static/``, whose every ``.js`` would be loaded by every page) into
 ``_static/mathjax/`` (``make book-offline``).
 
+The folders of local Sphinx extensions are rewritten relative to ``OUT.yml``,
+where Jupyter Book looks for them.
+
 Build with ``jupyter-book build . --config OUT.yml``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import re
 import sys
@@ -89,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         offline_mathjax=args.offline_mathjax,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    # Jupyter Book finds local extensions relative to the configuration file.
+    extensions = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, folder in extensions.items():
+        source_folder = (args.source.resolve().parent / folder).resolve()
+        extensions[name] = os.path.relpath(source_folder, args.output.resolve().parent)
     with args.output.open("w", encoding="utf8") as f:
         yaml.safe_dump(config, f, allow_unicode=True, sort_keys=False)
     return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -99,15 +98,9 @@ def add_reading_time(app: Sphinx, doctree: nodes.document, docname: str) -> None
     section.insert(1, line)
 
 
-def _add_static_path(app: Sphinx) -> None:
-    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("reading_time_words_per_minute", 200, "html", int)
     app.add_config_value("reading_time_seconds_per_equation", 10, "html", int)
     app.add_config_value("reading_time_exclude", [], "html", list)
-    app.connect("builder-inited", _add_static_path)
     app.connect("doctree-resolved", add_reading_time)
-    app.add_css_file("reading_time.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -351,3 +351,32 @@ def test_fold_check(tmp_path, source, tags, flagged):
     }
     path.write_text(json.dumps({"cells": [cell]}), encoding="utf8")
     assert bool(unfolded_verification_cells(path)) is flagged
+
+
+# The reading time under each title (_ext/reading_time.py) counts prose only.
+
+
+def test_reading_time_counts_prose_not_code_or_math():
+    import sys
+
+    from docutils import nodes
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from reading_time import count_display_math, count_words, reading_minutes
+
+    section = nodes.section()
+    section += nodes.title("", "A title of five words")
+    section += nodes.paragraph("", "The score's mean is zero, as the text says.")
+    section += nodes.literal_block("", "for word in many_words_of_code: pass")
+    section += nodes.math_block("", r"\nabla_\phi \mathcal L = 0")
+    output = nodes.container(classes=["cell_output"])
+    output += nodes.paragraph("", "printed output words")
+    section += output
+    assert (
+        count_words(section) == 9
+    )  # "score's" is one word; title, code, math, output none
+    assert count_display_math(section) == 1
+    assert reading_minutes(200, 0, 200, 10) == 1
+    assert reading_minutes(201, 0, 200, 10) == 2
+    assert reading_minutes(190, 6, 200, 10) == 2  # 0.95 min + 1 min of equations
+    assert reading_minutes(0, 0, 200, 10) == 1

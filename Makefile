@@ -12,7 +12,13 @@ STAMP  := $(VENV)/.installed
 # The local copy of MathJax 3 (npm package, version pinned in package.json).
 MATHJAX_JS := node_modules/mathjax/es5/tex-mml-chtml.js
 
-.PHONY: book book-offline mathjax test lab notebooks benchmark clean
+# The repository's address, for the repository and launch buttons; empty by
+# default (no buttons). `make book REPOSITORY_URL=https://github.com/OWNER/NAME`
+REPOSITORY_URL ?=
+REPOSITORY_BRANCH ?= main
+REPOSITORY_ARGS := $(if $(REPOSITORY_URL),--repository-url $(REPOSITORY_URL) --branch $(REPOSITORY_BRANCH))
+
+.PHONY: book book-offline mathjax test test-fast lint fuzz lab notebooks benchmark clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +26,15 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
-## make book: build the HTML book from clean, every warning an error
+## make book: build the HTML book from clean, every warning an error.
+## With REPOSITORY_URL=https://github.com/OWNER/NAME (the publishing workflow
+## sets it) the pages get repository, issue and launch (Colab, Binder) buttons;
+## without it they have none (tools/book_config.py).
 book: $(STAMP)
 	rm -rf _build
-	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	mkdir -p _build
+	$(BIN)/python tools/book_config.py _build/_config.build.yml $(REPOSITORY_ARGS)
+	$(BIN)/jupyter-book build . --config _build/_config.build.yml --all -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 ## make book-offline: the same book, with MathJax served from the book itself
@@ -32,25 +43,9 @@ book-offline: $(STAMP) $(MATHJAX_JS)
 	rm -rf _build _mathjax
 	mkdir -p _build _mathjax
 	ln -s ../node_modules/mathjax/es5 _mathjax/mathjax
-	$(BIN)/python -c "$$OFFLINE_CONFIG" _config.yml _build/_config.offline.yml
+	$(BIN)/python tools/book_config.py _build/_config.offline.yml --offline-mathjax _mathjax $(REPOSITORY_ARGS)
 	$(BIN)/jupyter-book build . --config _build/_config.offline.yml --all -W -n --keep-going
 	@echo "The book (MathJax included) is at $(CURDIR)/_build/html/index.html"
-
-# _config.yml, with mathjax_path pointing at the local copy, which Sphinx
-# copies from its own folder (_mathjax/, listed in html_static_path; not
-# _static/, whose every .js would be loaded by every page) into _static/mathjax/.
-define OFFLINE_CONFIG
-import sys, yaml
-with open(sys.argv[1], encoding="utf8") as f:
-    config = yaml.safe_load(f)
-config["exclude_patterns"].append("_mathjax")
-sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
-sphinx["mathjax_path"] = "mathjax/tex-mml-chtml.js"
-sphinx["html_static_path"] = ["_mathjax"]
-with open(sys.argv[2], "w", encoding="utf8") as f:
-    yaml.safe_dump(config, f, allow_unicode=True, sort_keys=False)
-endef
-export OFFLINE_CONFIG
 
 ## make mathjax: install the local copy of MathJax (npm ci, into node_modules/)
 mathjax: $(MATHJAX_JS)
@@ -66,6 +61,28 @@ test: book
 	else echo "npm not found: the browser test will be skipped (it needs the local MathJax copy, make mathjax)"; fi
 	$(BIN)/python -m pytest
 
+## make test-fast: the package's unit tests and doctests only: no book, no notebooks
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests src \
+		--ignore=tests/test_browser.py --ignore=tests/test_notebooks_committed.py \
+		--ignore=tests/test_reader.py --ignore=tests/test_workflows.py \
+		--ignore=tests/test_exercises.py --ignore=tests/test_fuzz.py
+
+## make fuzz: the property-based fuzz suite, with many examples per property
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:nbval tests/test_fuzz.py -m fuzz
+
+## make lint: ruff (lint and format check), mypy on src/, numpydoc's docstring
+## validation, actionlint (with ShellCheck) on the workflows, ShellCheck on .ci/run
+LINTED := src tests tools benchmarks chapters _ext
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/numpydoc lint $(wildcard src/elbo_grad/*.py)
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= .github/workflows/*.yml
+	$(BIN)/shellcheck .ci/run
+
 ## make lab: open the chapters in JupyterLab
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet jupyterlab==4.6.6
@@ -80,4 +97,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_elbo_gradient.py
 
 clean:
-	rm -rf _build _mathjax .pytest_cache .hypothesis
+	rm -rf _build _mathjax .pytest_cache .hypothesis .ruff_cache .mypy_cache

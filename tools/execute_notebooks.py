@@ -23,6 +23,40 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+def merge_streams(notebook: nbformat.NotebookNode) -> int:
+    """Merge consecutive stream outputs of the same name, in place.
+
+    How a kernel splits what a cell prints into ``stream`` messages depends on
+    timing: on a busy machine one ``print`` loop may arrive as two stdout
+    outputs instead of one, which changes the file although the text is the
+    same.  Joining them makes the written notebook independent of that.
+    Returns the number of outputs merged away.
+    """
+    merged = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs: list[nbformat.NotebookNode] = []
+        for output in cell.outputs:
+            previous = outputs[-1] if outputs else None
+            if (
+                previous is not None
+                and output.output_type == "stream"
+                and previous.output_type == "stream"
+                and output.name == previous.name
+            ):
+                previous.text = _text(previous.text) + _text(output.text)
+                merged += 1
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+    return merged
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
+
+
 def execute(path: pathlib.Path, timeout: int = 600) -> None:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -35,11 +69,16 @@ def execute(path: pathlib.Path, timeout: int = 600) -> None:
     client.execute()
     # Keep the metadata small and free of anything machine-specific.
     notebook.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
     }
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+    merge_streams(notebook)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
 

@@ -746,11 +746,8 @@ def _exp_in_scales(power):
     return sp.Mul(*factors) * sp.exp(sp.Add(*rest))
 
 
-def _collected_constant(constant):
-    r"""The terms of ``-log(2)/2 - log(pi)/2`` as one term, :math:`-\tfrac12\ln 2\pi`."""
-    rational, logarithms = constant.as_coeff_Add()
-    if not logarithms.has(sp.log):
-        return [constant]
+def _combined_logarithms(logarithms):
+    r"""``-log(2)/2 - log(pi)/2`` as the one term :math:`-\tfrac12\ln 2\pi`, if it can be."""
     for denominator in (1, 2):
         for sign in (1, -1):
             combined = sp.logcombine(sp.expand(sign * denominator * logarithms), force=True)
@@ -758,9 +755,25 @@ def _collected_constant(constant):
                 exponent.is_Integer for exponent in combined.args[0].as_powers_dict().values()
             )
             if whole:
-                term = sp.Mul(sp.Rational(sign, denominator), combined, evaluate=False)
-                return [term] if rational == 0 else [rational, term]
-    return [constant]
+                return sp.Rational(sign, denominator) * combined
+    return logarithms
+
+
+def _collected_logarithms(expression):
+    """Group the terms of a sum that differ only by a logarithm of a number, and combine them."""
+    groups, others = {}, []
+    for term in sp.Add.make_args(expression):
+        logarithms = [
+            factor for factor in sp.Mul.make_args(term)
+            if isinstance(factor, sp.log) and factor.args[0].is_number
+        ]
+        if len(logarithms) == 1:
+            coefficient, rest = (term / logarithms[0]).as_coeff_Mul()
+            groups.setdefault(rest, []).append(coefficient * logarithms[0])
+        else:
+            others.append(term)
+    terms = others + [_combined_logarithms(sp.Add(*logs)) * rest for rest, logs in groups.items()]
+    return sp.Add(*terms)
 
 
 def book_form(expression):
@@ -790,10 +803,7 @@ def book_form(expression):
     expression = sp.sympify(expression)
     expression = expression.replace(lambda e: isinstance(e, sp.exp), _exp_in_scales)
     if isinstance(expression, sp.Add):
-        constant, rest = expression.as_independent(*expression.free_symbols, as_Add=True)
-        if constant != 0 and rest != 0:
-            terms = [*sp.Add.make_args(rest), *_collected_constant(constant)]
-            expression = sp.Add(*terms, evaluate=False)
+        expression = _collected_logarithms(expression)
     return expression
 
 

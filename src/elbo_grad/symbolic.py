@@ -933,18 +933,6 @@ LINKS = {
     ],
 }
 
-_LINK_TEXT = {
-    "L1": "grad E_q[ln p - ln q] = grad int q ln p - grad int q ln q",
-    "L2": "grad int q ln p - grad int q ln q = the three integrals",
-    "L3": "int q grad ln q = int (grad q / q) q",
-    "L4": "int grad q = grad int q = 0",
-    "L5": "int ln p grad q - int ln q grad q = int (ln p - ln q) grad q",
-    "L6": "int (ln p - ln q) grad q = int (ln p - ln q) q grad ln q",
-    "L7": "int (ln p - ln q) q grad ln q = E_q[(ln p - ln q) grad ln q]",
-    "L8": "E[(1/n) sum_i T(z_i)] = grad L and Var = Var[T]/n",
-    "general": "grad E_q[f] = E_q[f grad ln q] + E_q[grad f]",
-}
-
 
 def _point(q, expressions, index):
     """Values for the parameters and every other free symbol, at check point ``index``."""

@@ -10,11 +10,13 @@ from elbo_grad import Bernoulli, DiagonalGaussian
 from elbo_grad.symbolic import (
     SymbolicFamily,
     bernoulli,
+    book_form,
     categorical,
     equal,
     examples,
     exponential,
     gaussian,
+    latex,
     normal_log_density,
     standard_normal_expectation,
     standard_normal_moment,
@@ -235,3 +237,15 @@ def test_standard_normal_helpers_bad_input_raises():
         standard_normal_moment(-1)
     with pytest.raises(sp.PolynomialError):
         standard_normal_expectation(sp.exp(eps), eps)
+
+
+def test_latex_speaks_the_books_notation():
+    q, log_joint = examples()[0]
+    printed = latex(q.log_density)
+    assert r"\ln{\left(2 \pi \right)}" in printed and r"\sigma^{2}" in printed
+    assert r"\log" not in printed and "e^{" not in printed
+    assert latex(log_joint).endswith(r"- \ln{\left(2 \pi \right)}")
+    # the value is unchanged: put e^{ln σ} back for σ and compare
+    sigma = sp.Symbol(r"\sigma", positive=True)
+    assert equal(book_form(q.log_density).subs(sigma, sp.exp(q.params[1])), q.log_density)
+    assert latex(sp.Matrix([q.params[0]])) == r"\left[\begin{matrix}\mu\end{matrix}\right]"

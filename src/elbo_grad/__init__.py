@@ -1,11 +1,7 @@
-r"""elbo_grad: the score-function gradient of the ELBO, in small readable NumPy.
+r"""The score-function gradient of the ELBO, in small readable NumPy: the package of the book *∇φ*.
 
-The companion package of the book *∇φ*. For the gradient of an ELBO call
-:func:`elbo_gradient`; :func:`expectation_gradient` is for an
-:math:`\mathbb E_q[f]` whose :math:`f` does not depend on :math:`\phi`::
-
-    from elbo_grad import DiagonalGaussian, ConjugateGaussian, elbo_gradient
-
+For the gradient of an ELBO call :func:`elbo_gradient`; :func:`expectation_gradient`
+is for an :math:`\mathbb E_q[f]` whose :math:`f` does not depend on :math:`\phi`.
 The SymPy helpers live in ``elbo_grad.symbolic`` (imported on its own).
 """
 

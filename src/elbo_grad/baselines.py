@@ -1,11 +1,9 @@
 r"""Baselines :math:`b` in the terms :math:`(\ell(z_i) - b_i)\nabla_\phi \ln q(z_i)`.
 
-Every baseline follows the :class:`Baseline` protocol: ``baseline(signal,
-score)`` returns :math:`b`. A :math:`b_i` that does not depend on :math:`z_i`
-keeps the estimator unbiased, because :math:`\mathbb E_q[\nabla_\phi \ln
-q_\phi(z)] = 0`. Stateful baselines are updated by the caller, after the step,
-with ``update``; an estimator never changes them. The derivations are in the
-book, :ref:`chap-variance-reduction`.
+A :math:`b_i` that does not depend on :math:`z_i` keeps the estimator
+unbiased. A stateful baseline is used with its state before the step and
+updated by the caller after it (``update``); an estimator never changes it.
+Derivations: :ref:`chap-variance-reduction`.
 """
 
 from __future__ import annotations
@@ -30,13 +28,11 @@ __all__ = [
 
 @runtime_checkable
 class Baseline(Protocol):
-    r"""What every estimator's ``baseline=`` accepts, besides None and numbers.
+    """What every estimator's ``baseline=`` accepts, besides None and numbers.
 
-    ``baseline(signal, score)`` gets the learning signal, shape ``(n,)`` or
-    ``(n, P)``, and the score, shape ``(n, P)``, or None when ``uses_score`` is
-    False (so that the estimator need not form it). It returns :math:`b`: a
-    number, an array of the signal's shape, or one of shape ``(1, P)`` or
-    ``(n, P)``. Measured side by side in :ref:`chap-variance-reduction`.
+    ``baseline(signal, score)`` gets the signal, shape ``(n,)`` or ``(n, P)``,
+    and the score, shape ``(n, P)`` (None unless ``uses_score``). It returns
+    :math:`b`: a number, the signal's shape, ``(1, P)`` or ``(n, P)``.
 
     Attributes
     ----------
@@ -121,6 +117,11 @@ class ConstantBaseline:
 class MovingAverageBaseline:
     r"""NVIL's centring: :math:`b = c`, an exponentially decayed mean of past signals.
 
+    Mnih & Gregor (2014), section 2.3.1. NVIL's Algorithm 1 updates :math:`c`
+    with the current minibatch before using it; here :math:`c` from earlier
+    steps only is used, and the caller updates it after the step, so that the
+    estimate stays unbiased.
+
     Parameters
     ----------
     decay : float, default 0.9
@@ -155,22 +156,15 @@ class MovingAverageBaseline:
         ----------
         signal : array_like
             This step's learning signals.
-
-        Examples
-        --------
-        >>> baseline = MovingAverageBaseline(decay=0.0)
-        >>> baseline.update([1e308, 1e308])
-        >>> baseline.value
-        1e+308
         """
         signal = _checks.real_array(signal, "signal", copy=False)
         self.value = float(self.decay * self.value + (1.0 - self.decay) * _mean(signal))
 
 
 class LeaveOneOutBaseline:
-    r"""The other samples' mean, :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`.
+    r"""The other samples' mean, :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`: unbiased, :math:`n \ge 2`.
 
-    Unbiased; needs :math:`n \ge 2` (Kool, van Hoof & Welling 2019).
+    Kool, van Hoof & Welling (2019).
 
     Examples
     --------
@@ -202,8 +196,8 @@ class SameBatchOptimalBaseline:
     r"""The variance-minimising :math:`\hat a_k` from the same batch: **biased**.
 
     :math:`\hat a_k = \widehat{\operatorname{Cov}}(\ell s_k, s_k) /
-    \widehat{\operatorname{Var}}(s_k)` (Ranganath, Gerrish & Blei 2014). It
-    depends on :math:`z_i`, so the estimator's mean is off by :math:`O(1/n)`;
+    \widehat{\operatorname{Var}}(s_k)` (Ranganath, Gerrish & Blei 2014) depends
+    on :math:`z_i`, so the mean is off by :math:`O(1/n)`;
     :class:`LeaveOneOutOptimalBaseline` is the unbiased one.
 
     Examples
@@ -226,8 +220,7 @@ class LeaveOneOutOptimalBaseline:
     r"""The optimal coefficient for each sample, from the other samples only: unbiased.
 
     Row :math:`i` is :class:`SameBatchOptimalBaseline` of the batch without
-    sample :math:`i`, computed without ever reading sample :math:`i`; where
-    the others' scores tie it is 0. Needs :math:`n \ge 3`.
+    sample :math:`i` (0 where the others' scores tie). Needs :math:`n \ge 3`.
 
     Examples
     --------
@@ -255,14 +248,15 @@ class LeaveOneOutOptimalBaseline:
 
 
 class NVILBaseline:
-    r"""NVIL's centring and variance normalisation (Mnih & Gregor 2014, section 3.3).
+    r"""NVIL's centring, input-dependent baseline and variance normalisation.
 
-    The centred signal is :math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`:
-    :math:`c` a running mean, :math:`w^\top x` an input-dependent baseline
-    fitted by regression, :math:`v` a running variance. As a baseline,
-    :math:`b = \ell - (\ell - c - w^\top x)/\max(1, \sqrt v)`, so with
-    normalisation the mean gradient is divided by :math:`\max(1, \sqrt v)`.
-    In use: :ref:`chap-belief-network`.
+    The centred signal is :math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`, with
+    :math:`c` a running mean and :math:`w^\top x` fitted by regression (Mnih &
+    Gregor 2014, section 2.3.1) and :math:`v` a running variance (section
+    2.3.2). NVIL's Algorithm 1 updates :math:`c` and :math:`v` with the current
+    minibatch before using them; here the state before the step is used and the
+    caller updates it after the step, which keeps the centring unbiased. In use:
+    :ref:`chap-belief-network`.
 
     Parameters
     ----------
@@ -314,11 +308,6 @@ class NVILBaseline:
         -------
         Baseline
             Shares this object's state.
-
-        Examples
-        --------
-        >>> isinstance(NVILBaseline(2).given([1.0, 0.0]), Baseline)
-        True
         """
         return _Given(self, _checks.real_array(features, "features"))
 
@@ -326,7 +315,7 @@ class NVILBaseline:
         return self._baseline(signal, None)
 
     def update(self, signal: ArrayLike, features: ArrayLike | None = None) -> None:
-        r"""Update :math:`c`, :math:`v` and :math:`w` with a step's signals, after it.
+        """Update :math:`c`, :math:`v` and :math:`w` with a step's signals, after it.
 
         Parameters
         ----------
@@ -334,13 +323,6 @@ class NVILBaseline:
             The step's learning signals.
         features : array_like, shape (F,) or (n, F), optional
             Their inputs :math:`x`.
-
-        Examples
-        --------
-        >>> nvil = NVILBaseline(decay=0.0)
-        >>> nvil.update([1.0, 3.0])
-        >>> nvil.centre, nvil.variance
-        (2.0, 5.0)
         """
         signal = _checks.real_array(signal, "signal", ndim=1, copy=False)
         features = self._features(features, len(signal))

@@ -1,13 +1,10 @@
-r"""A sigmoid belief network and its recognition network, trained with NVIL.
+"""A sigmoid belief network and its recognition network, trained with NVIL.
 
-:math:`p_\theta(z) = \prod_h \mathrm{Bern}(z_h; \sigma(b_h))`,
-:math:`p_\theta(x \mid z) = \prod_d \mathrm{Bern}(x_d; \sigma((Wz + c)_d))` and
-:math:`q_\phi(z \mid x) = \prod_h \mathrm{Bern}(z_h; \sigma((Ux + d)_h))`. Given
-a batch, ``recognition.given(x)`` is a family, so the package's estimators and
+``recognition.given(x)`` is a family, so the package's estimators and
 baselines train it; with few latents every sum over the :math:`2^H` states is
-exact. The chapter *A sigmoid belief network* tells the story (Mnih & Gregor
-2014). Shapes: ``x`` is ``(N, D)``; samples ``z`` are ``(n, H)``, ``n`` a
-multiple of ``N``, row ``i`` belonging to data row ``i % N``.
+exact. Shapes: ``x`` is ``(N, D)``; samples ``z`` are ``(n, H)``, ``n`` a
+multiple of ``N``, row ``i`` belonging to data row ``i % N``. The story:
+:ref:`chap-belief-network`.
 """
 
 from __future__ import annotations
@@ -50,7 +47,7 @@ def _states(num_hidden: int, width: int) -> np.ndarray:
 
 
 def bars_and_stripes(size: int = 4) -> np.ndarray:
-    r"""Every distinct bars-and-stripes image of ``size`` by ``size`` pixels, one flattened image per row.
+    """Every distinct bars-and-stripes image of ``size`` by ``size`` pixels, one flattened image per row.
 
     Parameters
     ----------
@@ -75,6 +72,9 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
 
 class SigmoidBeliefNetwork:
     r"""The generative model :math:`p_\theta(x, z)`, :math:`\theta = (b, W, c)`.
+
+    :math:`p_\theta(z) = \prod_h \mathrm{Bern}(z_h; \sigma(b_h))` and
+    :math:`p_\theta(x \mid z) = \prod_d \mathrm{Bern}(x_d; \sigma((Wz + c)_d))`.
 
     Parameters
     ----------
@@ -117,11 +117,6 @@ class SigmoidBeliefNetwork:
         -------
         SigmoidBeliefNetwork
             A new network.
-
-        Examples
-        --------
-        >>> SigmoidBeliefNetwork.initialize(3, 2, rng=0).weights.shape
-        (3, 2)
         """
         num_visible, num_hidden = _checks.count(num_visible, "num_visible"), _checks.count(num_hidden, "num_hidden")
         weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(rng).standard_normal((num_visible, num_hidden))
@@ -149,11 +144,6 @@ class SigmoidBeliefNetwork:
         -------
         SigmoidBeliefNetwork
             A new network.
-
-        Examples
-        --------
-        >>> SigmoidBeliefNetwork.initialize(2, 1, rng=0).with_params(np.arange(5.0)).visible_bias
-        array([3., 4.])
         """
         params = _checks.real_array(params, "params", ndim=1)
         if params.size != self.num_params:
@@ -179,12 +169,6 @@ class SigmoidBeliefNetwork:
         -------
         ndarray, shape (n,)
             In nats.
-
-        Examples
-        --------
-        >>> model = SigmoidBeliefNetwork([0.0], [[0.0], [0.0]], [0.0, 0.0])  # 3 fair coins
-        >>> bool(np.isclose(model.log_joint([[1.0, 0.0]], [[1.0]])[0], 3 * np.log(0.5)))
-        True
         """
         x, z = self._x_and_z(x, z)
         logits = z @ self.weights.T + self.visible_bias
@@ -203,11 +187,6 @@ class SigmoidBeliefNetwork:
         -------
         ndarray, shape (n, num_params)
             In the order of ``params``; :math:`a = Wz + c`.
-
-        Examples
-        --------
-        >>> SigmoidBeliefNetwork([0.0], [[0.0], [0.0]], [0.0, 0.0]).grad_log_joint([[1.0, 0.0]], [[1.0]])
-        array([[ 0.5,  0.5, -0.5,  0.5, -0.5]])
         """
         x, z = self._x_and_z(x, z)
         residual = x - _sigmoid(z @ self.weights.T + self.visible_bias)
@@ -233,11 +212,6 @@ class SigmoidBeliefNetwork:
         -------
         ndarray, shape (N,)
             In nats.
-
-        Examples
-        --------
-        >>> SigmoidBeliefNetwork([0.0], [[0.0], [0.0]], [0.0, 0.0]).log_marginal([[0.0, 1.0]]).round(4)
-        array([-1.3863])
         """
         table = self._log_joint_table(_binary(x, "x", self.num_visible))[1]
         top = table.max(axis=1)
@@ -255,13 +229,10 @@ class SigmoidBeliefNetwork:
 
         Returns
         -------
-        x, z : ndarray, shapes (num_samples, D) and (num_samples, H)
-            Pixels and the latents that made them.
-
-        Examples
-        --------
-        >>> SigmoidBeliefNetwork([50.0], [[50.0]], [-25.0]).sample(2, rng=0)[0].ravel()
-        array([1., 1.])
+        x : ndarray, shape (num_samples, D)
+            The pixels.
+        z : ndarray, shape (num_samples, H)
+            The latents that made them.
         """
         num_samples = _checks.count(num_samples, "num_samples", maximum=MAX_ENTRIES // self.num_visible)
         rng = _checks.generator(rng)
@@ -293,22 +264,12 @@ class SigmoidBeliefNetwork:
         -------
         ndarray, shape (N,)
             :math:`\mathcal L(x_n) \le \ln p_\theta(x_n)`.
-
-        Examples
-        --------
-        >>> model = SigmoidBeliefNetwork([1.0, -1.0], np.zeros((3, 2)), [0.5, 0.0, -0.5])
-        >>> prior = RecognitionNetwork(np.zeros((2, 3)), [1.0, -1.0])  # here the exact posterior
-        >>> bool(np.isclose(model.exact_elbo([[1.0, 0.0, 1.0]], prior)[0], model.log_marginal([[1.0, 0.0, 1.0]])[0]))
-        True
         """
         _, _, q, signal = self._tables(x, recognition)
         return np.sum(q * signal, axis=1)
 
     def exact_elbo_gradient(self, x: object, recognition: RecognitionNetwork) -> tuple[np.ndarray, np.ndarray]:
         r"""Exact gradients of the mean ELBO over the rows, in :math:`\theta` and in :math:`\phi`.
-
-        :math:`\nabla_\phi = \frac1N\sum_n \sum_z q\,(\ell - \mathcal L_n)\,\nabla_\phi \ln q_\phi`:
-        the signal centred on each row's ELBO, which changes nothing exactly.
 
         Parameters
         ----------
@@ -319,14 +280,10 @@ class SigmoidBeliefNetwork:
 
         Returns
         -------
-        grad_theta, grad_phi : ndarray, shapes (num_params,) and (recognition.num_params,)
-            In the order of ``params`` and ``recognition.params``.
-
-        Examples
-        --------
-        >>> model, recognition = SigmoidBeliefNetwork.initialize(4, 2, rng=0), RecognitionNetwork.initialize(4, 2, rng=1)
-        >>> [g.shape for g in model.exact_elbo_gradient(bars_and_stripes(2), recognition)]
-        [(14,), (10,)]
+        grad_theta : ndarray, shape (num_params,)
+            In the order of ``params``.
+        grad_phi : ndarray, shape (recognition.num_params,)
+            In the order of ``recognition.params``.
         """
         x, states, q, signal = self._tables(x, recognition)
         expected_z, state_mass = q @ states, q.sum(axis=0)  # (N, H), (K,)
@@ -344,8 +301,8 @@ class RecognitionNetwork(Family):
     r""":math:`q_\phi(z \mid x) = \prod_h \mathrm{Bern}(z_h; \sigma((Ux + d)_h))`, :math:`\phi = [U, d]` row-major.
 
     ``given(x)`` binds a batch; the bound network is a family over ``z`` of
-    shape ``(n, H)``, ``n`` a multiple of ``len(x)``, with score
-    :math:`(z - \pi) \otimes [x, 1]`.
+    shape ``(n, H)``, ``n`` a multiple of ``len(x)`` (row ``i`` from
+    :math:`x_{i \bmod N}`), with score :math:`(z - \pi) \otimes [x, 1]`.
 
     Parameters
     ----------
@@ -397,11 +354,6 @@ class RecognitionNetwork(Family):
         -------
         RecognitionNetwork
             A new, unbound network.
-
-        Examples
-        --------
-        >>> RecognitionNetwork.initialize(3, 2, rng=0).weights.shape
-        (2, 3)
         """
         num_visible, num_hidden = _checks.count(num_visible, "num_visible"), _checks.count(num_hidden, "num_hidden")
         weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(rng).standard_normal((num_hidden, num_visible))
@@ -419,11 +371,6 @@ class RecognitionNetwork(Family):
         -------
         RecognitionNetwork
             The bound network.
-
-        Examples
-        --------
-        >>> RecognitionNetwork([[1.0, -1.0]], [0.0]).given([[1.0, 0.0], [0.0, 1.0]]).probs.round(4).ravel()
-        array([0.7311, 0.2689])
         """
         return RecognitionNetwork(self.weights, self.bias, x)
 
@@ -451,11 +398,6 @@ class RecognitionNetwork(Family):
         -------
         RecognitionNetwork
             A new network.
-
-        Examples
-        --------
-        >>> RecognitionNetwork.initialize(2, 1, rng=0).with_params([1.0, 2.0, 3.0]).bias
-        array([3.])
         """
         params = _checks.real_array(params, "params", ndim=1)
         if params.size != self.num_params:
@@ -475,11 +417,6 @@ class RecognitionNetwork(Family):
         -------
         ndarray, shape (N,)
             In nats, between 0 and :math:`H \ln 2`.
-
-        Examples
-        --------
-        >>> RecognitionNetwork([[0.0], [0.0]], [0.0, 50.0]).given([[1.0]]).entropy().round(6)
-        array([0.693147])
         """
         logits = self._bound().logits
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=1)
@@ -499,95 +436,21 @@ class RecognitionNetwork(Family):
         return z - np.tile(self.probs, (self._repeats(len(z), "len(z)"), 1))
 
     def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
-        r"""Draw latents, row ``i`` from :math:`q_\phi(z \mid x_{i \bmod N})`.
-
-        Parameters
-        ----------
-        num_samples : int
-            A multiple of ``len(x)``.
-        rng : None, int or numpy.random.Generator
-            The seed.
-
-        Returns
-        -------
-        ndarray, shape (num_samples, H)
-            Floats 0. and 1.
-
-        Examples
-        --------
-        >>> RecognitionNetwork([[50.0]], [-25.0]).given([[0.0], [1.0]]).sample(4, rng=0).ravel()
-        array([0., 1., 0., 1.])
-        """
         num_samples = _checks.count(num_samples, "num_samples", maximum=MAX_ENTRIES // self.dim)
         probs = np.tile(self.probs, (self._repeats(num_samples, "num_samples"), 1))
         return (_checks.generator(rng).random(probs.shape) < probs).astype(float)
 
     def log_prob_per_dimension(self, z: object) -> np.ndarray:
-        r""":math:`\ln q_\phi(z_{ih} \mid x) = z_{ih} a_h - \ln(1 + e^{a_h})`, :math:`a = Ux + d`.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, H)
-            Binary latents, ``n`` a multiple of ``len(x)``.
-
-        Returns
-        -------
-        ndarray, shape (n, H)
-            One log-probability per row and unit.
-
-        Examples
-        --------
-        >>> np.exp(RecognitionNetwork([[1.0]], [0.0]).given([[1.0]]).log_prob_per_dimension([[1.0]])).round(4)
-        array([[0.7311]])
-        """
         z = _binary(z, "z", self.dim)
         logits = np.tile(self._bound().logits, (self._repeats(len(z), "len(z)"), 1))
         return z * logits - np.logaddexp(0.0, logits)
 
     def score(self, z: object) -> np.ndarray:
-        r""":math:`\nabla_\phi \ln q_\phi(z_i \mid x) = (z_i - \pi) \otimes [x, 1]`.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, H)
-            Binary latents, ``n`` a multiple of ``len(x)``.
-
-        Returns
-        -------
-        ndarray, shape (n, num_params)
-            In the order of ``params``.
-
-        Examples
-        --------
-        >>> RecognitionNetwork([[0.0, 0.0]], [0.0]).given([[1.0, 0.0]]).score([[1.0]])
-        array([[0.5, 0. , 0.5]])
-        """
         centred = self._centred(z)
         inputs = np.tile(np.hstack([self.x, np.ones((len(self.x), 1))]), (len(centred) // len(self.x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
     def score_mean(self, z: object, weights: object, *, squared: bool = False) -> np.ndarray:
-        r""":math:`\frac1n\sum_i w_i (z_i - \pi) \otimes [x, 1]`, by one matrix product.
-
-        Parameters
-        ----------
-        z : array_like, shape (n, H)
-            Binary latents, ``n`` a multiple of ``len(x)``.
-        weights : array_like, shape (n,) or (n, num_params)
-            :math:`w_i`.
-        squared : bool, default False
-            Average :math:`w_i\, s_i \odot s_i` instead (for standard errors).
-
-        Returns
-        -------
-        ndarray, shape (num_params,)
-            The weighted mean of the score.
-
-        Examples
-        --------
-        >>> RecognitionNetwork([[0.0, 0.0]], [0.0]).given([[1.0, 0.0]]).score_mean([[1.0], [0.0]], [3.0, 1.0])
-        array([0.5, 0. , 0.5])
-        """
         if squared or np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         centred = self._centred(z)
@@ -658,13 +521,13 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
                progress: bool = False) -> NVILHistory:
     r"""Train a :class:`SigmoidBeliefNetwork` and a :class:`RecognitionNetwork` on the ELBO, with NVIL's remedies.
 
-    Each step draws ``num_samples`` latents per row of a minibatch ``x`` from
-    ``recognition.given(x)`` and takes a gradient-ascent step: :math:`\theta`
-    along the mean of :math:`\nabla_\theta \ln p_\theta(x, z_i)`, :math:`\phi`
-    along the mean of :func:`~elbo_grad.score_function_terms` of the learning
-    signal with the remedies as the baseline (:class:`~elbo_grad.NVILBaseline`,
-    or :class:`~elbo_grad.LeaveOneOutBaseline` among each row's samples),
-    which is updated after the step. Ctrl-C stops the run and returns what was done.
+    Each step draws ``num_samples`` latents per row of a minibatch from
+    ``recognition.given(x)`` and takes one gradient-ascent step in :math:`\theta`
+    and :math:`\phi` (score-function terms with the remedies as baseline). The
+    baseline's state before the step is used and updated after it: the package's
+    choice, which keeps the estimate unbiased (NVIL's Algorithm 1 updates
+    :math:`c` and :math:`v` with the current minibatch first). Ctrl-C stops the
+    run and returns what was done.
 
     Parameters
     ----------
@@ -679,8 +542,9 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
     num_samples : int, default 1
         Latent samples per row and step.
     centering, input_baseline, variance_normalization, leave_one_out : bool, default False
-        The remedies; the second and third include centring; ``leave_one_out``
-        needs ``num_samples >= 2`` and excludes the others.
+        The remedies: centring and an input-dependent baseline (Mnih & Gregor
+        2014, section 2.3.1), variance normalisation (2.3.2), or leave-one-out
+        among each row's samples (needs ``num_samples >= 2``, excludes the others).
     decay : float, default 0.9
         Of the running mean and variance, in [0, 1).
     baseline_step_size : float, default 0.05
@@ -692,7 +556,7 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
     variance_repeats : int, default 50
         Gradient estimates per variance measurement.
     rng : None, int or numpy.random.Generator
-        Split into streams for initialisation, minibatches, training samples and variance measurements.
+        Split into streams for initialisation, minibatches, training and variance measurements.
     progress : bool, default False
         Print each evaluation to stderr.
 

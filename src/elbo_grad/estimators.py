@@ -1,11 +1,8 @@
 r"""Monte Carlo estimators of gradients in :math:`\phi`: averages of per-sample terms.
 
-For an ELBO call :func:`elbo_gradient`. :func:`expectation_gradient` is the
-gradient of :math:`\mathbb E_q[f]` for an :math:`f` that does not depend on
-:math:`\phi`; it is *not* the ELBO's. Each estimator returns an
-:class:`Estimate`; the ``*_terms`` functions give the per-sample terms at given
-samples, which :mod:`elbo_grad.exact` integrates. The derivation is in the
-book, :ref:`chap-estimator`.
+For an ELBO call :func:`elbo_gradient`; :func:`expectation_gradient` is for an
+:math:`f` free of :math:`\phi`. The ``*_terms`` functions give the terms at
+given samples. Derivation: :ref:`chap-estimator`.
 """
 
 from __future__ import annotations
@@ -49,8 +46,7 @@ class Estimate:
     gradient : ndarray, shape (P,)
         :math:`\hat g = \frac1n \sum_i t_i`, in the order of ``q.params``.
     standard_error : ndarray, shape (P,)
-        :math:`\operatorname{sd}(t_{\cdot k})/\sqrt n` (NaN if :math:`n = 1`;
-        approximate when the baseline uses the batch).
+        :math:`\operatorname{sd}(t_{\cdot k})/\sqrt n` (NaN if :math:`n = 1`).
     elbo : float or None
         :math:`\frac1n \sum_i (\ln p(x, z_i) - \ln q_\phi(z_i))` (ELBO estimators).
     elbo_standard_error : float or None
@@ -88,7 +84,7 @@ def elbo_gradient(
         \bigl(\ln p(x, z_i) - \ln q_\phi(z_i) - b\bigr)\,\nabla_\phi \ln q_\phi(z_i),
         \qquad z_i \sim q_\phi .
 
-    The derivation: :ref:`chap-derivation-expectation`; the code: :ref:`chap-estimator`.
+    Derivation: :ref:`chap-derivation-expectation`; the code: :ref:`chap-estimator`.
 
     Parameters
     ----------
@@ -101,7 +97,7 @@ def elbo_gradient(
     rng : None, int or numpy.random.Generator, keyword-only
         Source of randomness (SPEC 7).
     baseline : None, float, array_like of shape (P,) or Baseline, keyword-only
-        :math:`b`. The estimator never updates it: call ``update`` after the step.
+        :math:`b`; never updated here: call its ``update`` after the step.
     return_terms : bool, default False
         Keep the per-sample terms in the result.
 
@@ -113,11 +109,9 @@ def elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = DiagonalGaussian(mean=0.0, log_std=0.0)
-    >>> estimate = elbo_gradient(model.log_joint, q, 10_000, rng=0)
-    >>> error = np.abs(estimate.gradient - [3.0, -2.0])
-    >>> bool(np.all(error < 4 * estimate.standard_error))
+    >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(mean=0.0, log_std=0.0)
+    >>> estimate = elbo_gradient(model.log_joint, q, 10_000, rng=0)  # exact: (3, -2)
+    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
     True
     """
     log_joint, q, num_samples, baseline, return_terms = _arguments(
@@ -133,17 +127,12 @@ def expectation_gradient(
     f: Callable, q: Family, num_samples: int, *,
     rng: RNGLike = None, baseline: BaselineLike = None, return_terms: bool = False,
 ) -> Estimate:  # fmt: skip
-    r"""Score-function estimate of :math:`\nabla_\phi \mathbb E_q[f]`, not the ELBO's.
-
-    :math:`f` must not depend on :math:`\phi`; the ELBO's integrand
-    :math:`\ln p - \ln q_\phi` does, so for an ELBO call :func:`elbo_gradient`
-    (:ref:`chap-objective`).
+    r"""Score-function estimate of :math:`\nabla_\phi \mathbb E_q[f]` for :math:`f` free of :math:`\phi`: not the ELBO's.
 
     Parameters
     ----------
     f : callable
-        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)``, or to one
-        signal per parameter, shape ``(n, P)``.
+        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)`` or ``(n, P)``.
     q : Family
         :math:`q_\phi`.
     num_samples : int
@@ -163,10 +152,9 @@ def expectation_gradient(
     Examples
     --------
     >>> from elbo_grad import DiagonalGaussian
-    >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)
+    >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)  # E[z^2] = mu^2 + sigma^2
     >>> estimate = expectation_gradient(lambda z: z[:, 0] ** 2, q, 100_000, rng=0)
-    >>> error = np.abs(estimate.gradient - [2.0, 2.0])
-    >>> bool(np.all(error < 4 * estimate.standard_error))
+    >>> bool(np.all(np.abs(estimate.gradient - [2.0, 2.0]) < 4 * estimate.standard_error))
     True
     """
     f, q, num_samples, baseline, return_terms = _arguments(
@@ -206,10 +194,8 @@ def local_elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> q = Bernoulli([0.0, 0.0])
-    >>> estimate = local_elbo_gradient(lambda z: z * [1.0, 2.0], q, 100_000, rng=0)
-    >>> error = np.abs(estimate.gradient - [0.25, 0.5])
-    >>> bool(np.all(error < 4 * estimate.standard_error))
+    >>> estimate = local_elbo_gradient(lambda z: z * [1.0, 2.0], Bernoulli([0.0, 0.0]), 100_000, rng=0)
+    >>> bool(np.all(np.abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error))
     True
     """
     local_log_joint, q, num_samples, baseline, return_terms = _arguments(
@@ -226,9 +212,7 @@ def pathwise_elbo_gradient(
     grad_log_joint: Callable, q: DiagonalGaussian, num_samples: int, *,
     rng: RNGLike = None, entropy: Entropy = "analytic", return_terms: bool = False,
 ) -> Estimate:  # fmt: skip
-    r"""The pathwise (reparameterisation) estimate of :math:`\nabla_\phi \mathcal L`.
-
-    Compared with the score function in :ref:`chap-variance`.
+    r"""The pathwise (reparameterisation) estimate of :math:`\nabla_\phi \mathcal L` (:ref:`chap-variance`).
 
     Parameters
     ----------
@@ -253,11 +237,9 @@ def pathwise_elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = DiagonalGaussian(0.0, 0.0)
+    >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(0.0, 0.0)
     >>> estimate = pathwise_elbo_gradient(model.grad_log_joint, q, 10_000, rng=0)
-    >>> error = np.abs(estimate.gradient - [3.0, -2.0])
-    >>> bool(np.all(error < 4 * estimate.standard_error))
+    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
     True
     """
     _checks.function(grad_log_joint, "grad_log_joint")
@@ -303,11 +285,7 @@ def learning_signal(log_joint: Callable, q: Family, z: ArrayLike) -> np.ndarray:
 def local_learning_signal(
     local_log_joint: Callable, q: Family, z: ArrayLike
 ) -> np.ndarray:
-    r"""Local signals :math:`[\ln p(x, z_i)]_d - \ln q_\phi(z_{id})`, :math:`d = d(k)`.
-
-    For a factorised :math:`q`, parameter :math:`k` of dimension
-    :math:`d(k)` (``q.param_dims[k]``) needs only the factors of :math:`\ln p`
-    that involve :math:`z_d` (Rao-Blackwellisation).
+    r"""Rao-Blackwellised signals :math:`[\ln p(x, z_i)]_d - \ln q_\phi(z_{id})`, :math:`d` the dimension of parameter :math:`k`.
 
     Parameters
     ----------
@@ -322,7 +300,7 @@ def local_learning_signal(
     Returns
     -------
     ndarray, shape (n, P)
-        One signal per sample and parameter, for :func:`score_function_terms`.
+        One signal per sample and parameter (``q.param_dims`` maps :math:`k` to :math:`d`).
 
     Examples
     --------
@@ -347,8 +325,7 @@ def score_function_terms(
     Parameters
     ----------
     f : callable
-        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)``, or to one
-        signal per parameter, shape ``(n, P)``; free of :math:`\phi`.
+        ``z`` of shape ``(n, D)`` to :math:`f(z_i)`, shape ``(n,)`` or ``(n, P)``; free of :math:`\phi`.
     q : Family
         The family the samples come from.
     z : array_like, shape (n, D)
@@ -409,10 +386,6 @@ def elbo_terms(
 def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.ndarray:
     r"""The pathwise terms :math:`\nabla_z f(z_i)\,\partial z_i/\partial\phi` at ``z``.
 
-    With :math:`z = \mu + \sigma\odot\varepsilon`: :math:`\partial_{\mu_d} f =
-    \partial_{z_d} f` and :math:`\partial_{\ln\sigma_d} f = \partial_{z_d} f\,
-    \sigma_d\varepsilon_d`.
-
     Parameters
     ----------
     grad_f : callable
@@ -425,7 +398,7 @@ def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.nd
     Returns
     -------
     ndarray, shape (n, 2 * D)
-        One term per sample.
+        One term per sample: :math:`\partial_{z_d} f` and :math:`\partial_{z_d} f\,\sigma_d\varepsilon_d`.
 
     Examples
     --------
@@ -445,11 +418,6 @@ def pathwise_elbo_terms(
 ) -> np.ndarray:  # fmt: skip
     r"""The pathwise ELBO estimator's terms at samples ``z``.
 
-    With :math:`J_i = \partial z_i/\partial\phi`: ``"analytic"`` gives
-    :math:`\nabla_z \ln p(x, z_i)\,J_i + \nabla_\phi H[q_\phi]`,
-    ``"sticking-the-landing"`` :math:`(\nabla_z \ln p(x, z_i) - \nabla_z \ln
-    q_\phi(z_i))\,J_i` (Roeder, Wu & Duvenaud 2017).
-
     Parameters
     ----------
     grad_log_joint : callable
@@ -459,7 +427,8 @@ def pathwise_elbo_terms(
     z : array_like, shape (n, D)
         Samples.
     entropy : {"analytic", "sticking-the-landing"}, keyword-only
-        How the :math:`-\ln q_\phi` part is differentiated.
+        Add :math:`\nabla_\phi H[q_\phi]`, or differentiate :math:`-\ln q_\phi`
+        through :math:`z` only (Roeder, Wu & Duvenaud 2017).
 
     Returns
     -------

@@ -1,12 +1,8 @@
 r"""Exact references: expectations, gradients and variances without sampling error.
 
-Everything here integrates against :math:`q_\phi` with a finite rule
-:math:`\mathbb E_q[h(z)] = \sum_j w_j h(z_j)` (:func:`integration_rule`): the
-whole support for :class:`~elbo_grad.Bernoulli` and
-:class:`~elbo_grad.Categorical`, and a tensor grid of Gauss–Hermite nodes for
-:class:`~elbo_grad.DiagonalGaussian`, exact for polynomials of degree below
-``2 * num_points`` in each coordinate. The derivations are in the book's
-chapters *The estimator* and *Variance*.
+Everything integrates against :math:`q_\phi` with a finite rule
+:math:`\mathbb E_q[h] = \sum_j w_j h(z_j)` (:func:`integration_rule`): the
+whole support of a discrete family, a Gauss–Hermite grid for a Gaussian.
 """
 
 from __future__ import annotations
@@ -51,19 +47,17 @@ def _grid(values_per_dim: list[np.ndarray]) -> np.ndarray:
 
 
 def enumerate_support(q: Bernoulli | Categorical) -> np.ndarray:
-    r"""Every value a discrete family can take, one per row.
+    """Every value a discrete family can take, one per row, the last coordinate varying fastest.
 
     Parameters
     ----------
     q : Bernoulli or Categorical
-        A discrete family with ``q.dim`` variables.
+        A discrete family.
 
     Returns
     -------
     ndarray, shape (K ** q.dim, q.dim)
-        Every :math:`z \in \{0, \dots, K-1\}^D`, the last coordinate varying
-        fastest: floats 0./1. for a Bernoulli (:math:`K = 2`), integer
-        categories for a Categorical (:math:`K` = ``q.num_categories``).
+        Floats 0./1. for a Bernoulli, integer categories for a Categorical.
 
     Examples
     --------
@@ -87,19 +81,19 @@ def enumerate_support(q: Bernoulli | Categorical) -> np.ndarray:
 def integration_rule(q, *, num_points: int = 20) -> tuple[np.ndarray, np.ndarray]:
     r"""Points :math:`z_j` and weights :math:`w_j` with :math:`\mathbb E_q[h] = \sum_j w_j h(z_j)`.
 
+    The Gaussian's rule is exact for polynomials of degree below ``2 * num_points`` in each coordinate.
+
     Parameters
     ----------
     q : DiagonalGaussian, Bernoulli or Categorical
-        The distribution to integrate against.
+        :math:`q_\phi`.
     num_points : int, default 20
-        Gauss–Hermite nodes per dimension, at most ``MAX_NUM_POINTS`` (the
-        Gaussian only; a discrete family's rule is its whole support).
+        Gauss–Hermite nodes per dimension, at most ``MAX_NUM_POINTS`` (Gaussian only).
 
     Returns
     -------
     z : ndarray, shape (num_nodes, q.dim)
-        The points, read-only: :func:`enumerate_support`, or
-        :math:`\mu + \sigma \odot \varepsilon_j` on the Gauss–Hermite grid.
+        The points, read-only.
     weights : ndarray, shape (num_nodes,)
         Non-negative weights summing to one.
 
@@ -140,10 +134,9 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     Parameters
     ----------
     f : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to an array whose first axis
-        is the nodes, e.g. ``(num_nodes,)`` or ``(num_nodes, P)``.
+        ``z`` of shape ``(num_nodes, q.dim)`` to an array whose first axis is the nodes.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The distribution to integrate against.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
@@ -175,9 +168,8 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
 def _score_function_expectation(signal: np.ndarray, q, z: np.ndarray, weights: np.ndarray, name: str):
     r""":math:`\sum_j w_j (f_j - \bar f) s(z_j)`, refused if rounding in ``f`` could spoil it.
 
-    Subtracting :math:`\bar f = \sum_j w_j f_j` first changes nothing exactly
-    (the score has mean zero) but keeps a large :math:`\bar f` from swamping a
-    small gradient when the score is large.
+    Subtracting :math:`\bar f` changes nothing exactly (the score has mean zero)
+    but keeps a large :math:`\bar f` from swamping a small gradient.
     """
     score = q.score(z)
     centred = signal - weights @ signal
@@ -193,17 +185,14 @@ def _score_function_expectation(signal: np.ndarray, q, z: np.ndarray, weights: n
 
 
 def exact_gradient(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
-    r"""The exact :math:`\nabla_\phi \mathbb E_{q_\phi}[f] = \mathbb E_q[(f - \mathbb E_q f)\, \nabla_\phi \ln q_\phi]`.
-
-    For an ``f`` that does not depend on :math:`\phi`; for the ELBO use
-    :func:`exact_elbo_gradient`.
+    r"""The exact :math:`\nabla_\phi \mathbb E_{q_\phi}[f]` for :math:`f` free of :math:`\phi` (for an ELBO: :func:`exact_elbo_gradient`).
 
     Parameters
     ----------
     f : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to shape ``(num_nodes,)``.
+        ``z`` of shape ``(num_nodes, q.dim)`` to shape ``(num_nodes,)``.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The distribution :math:`q_\phi`.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
@@ -236,10 +225,9 @@ def exact_elbo(log_joint: Callable, q, *, num_points: int = 20) -> float:
     Parameters
     ----------
     log_joint : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_j)`,
-        shape ``(num_nodes,)``.
+        ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_j)`, shape ``(num_nodes,)``.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The variational distribution.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
@@ -267,10 +255,9 @@ def exact_elbo_gradient(log_joint: Callable, q, *, num_points: int = 20) -> np.n
     Parameters
     ----------
     log_joint : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_j)`,
-        shape ``(num_nodes,)``.
+        ``z`` of shape ``(num_nodes, q.dim)`` to :math:`\ln p(x, z_j)`, shape ``(num_nodes,)``.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The variational distribution.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
@@ -304,10 +291,9 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
     Parameters
     ----------
     f : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to the signal, shape
-        ``(num_nodes,)``, or one signal per parameter, ``(num_nodes, q.num_params)``.
+        ``z`` of shape ``(num_nodes, q.dim)`` to the signal, shape ``(num_nodes,)`` or ``(num_nodes, P)``.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The distribution whose score :math:`s` multiplies the signal.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
@@ -331,36 +317,27 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
 
 
 def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
-    r"""The exact variance, per parameter, of one sample's term :math:`T(z)` of an estimator.
-
-    Computed in two passes, :math:`\bar T = \sum_j w_j T(z_j)` and then
-    :math:`\sum_j w_j (T(z_j) - \bar T)^2`, so no variance is lost to
-    cancellation. An average of :math:`n` independent terms has this over
-    :math:`n`.
+    r"""The exact variance, per parameter, of one sample's term :math:`T(z)` (two passes, no cancellation).
 
     Parameters
     ----------
     f : callable
-        Maps ``z`` of shape ``(num_nodes, q.dim)`` to the per-sample terms,
-        shape ``(num_nodes, q.num_params)`` or ``(num_nodes,)``, e.g.
-        ``lambda z: elbo_terms(log_joint, q, z)`` (with a constant baseline).
+        ``z`` of shape ``(num_nodes, q.dim)`` to the terms, shape ``(num_nodes, P)``
+        or ``(num_nodes,)``, e.g. ``lambda z: elbo_terms(log_joint, q, z)``.
     q : DiagonalGaussian, Bernoulli or Categorical
-        The distribution the samples come from.
+        :math:`q_\phi`.
     num_points : int, default 20
         Gauss–Hermite nodes per dimension, as :func:`integration_rule`.
 
     Returns
     -------
     ndarray, shape (q.num_params,) or ()
-        :math:`\operatorname{Var}_q[T_k(z)]` for every parameter :math:`k`.
+        :math:`\operatorname{Var}_q[T_k(z)]`; an average of :math:`n` terms has this over :math:`n`.
 
     Examples
     --------
-    The score-function term of :math:`\nabla \mathbb E[z]` at
-    :math:`\mathcal N(0, 1)` is :math:`z \cdot (z, z^2 - 1)`:
-
     >>> from elbo_grad import DiagonalGaussian
-    >>> q = DiagonalGaussian(0.0, 0.0)
+    >>> q = DiagonalGaussian(0.0, 0.0)  # the term of the gradient of E[z]: z (z, z^2 - 1)
     >>> exact_single_sample_variance(lambda z: z[:, :1] * q.score(z), q).round(10)
     array([ 2., 10.])
     """

@@ -1,9 +1,8 @@
-r"""The book's models with their exact answers, to check estimators against.
+"""The book's models with their exact answers, to check estimators against.
 
 :class:`ConjugateGaussian` has a closed-form ELBO, gradient, posterior and
-evidence; :class:`BoltzmannChain` has local log joints for Rao-Blackwellised
-signals; :func:`grid_posterior` is a numerical reference for a model of your
-own. Any model's ELBO by enumeration or quadrature is in :mod:`elbo_grad.exact`.
+evidence; :class:`BoltzmannChain` has local log joints; :func:`grid_posterior`
+is a numerical reference for a model of your own.
 """
 
 from __future__ import annotations
@@ -36,8 +35,8 @@ class ConjugateGaussian:
     r"""One latent :math:`z \sim \mathcal N(0, \sigma_0^2)` and observations :math:`x_j \mid z \sim \mathcal N(z, \sigma^2)`.
 
     The ELBO of :math:`q = \mathcal N(m, s^2)`, :math:`\phi = (m, \ln s)`, its
-    gradient, the posterior and the evidence have closed forms (derived in the
-    chapter *The objective*).
+    gradient, the posterior and the evidence are in closed form (derived in
+    :ref:`chap-objective`).
 
     Parameters
     ----------
@@ -49,8 +48,10 @@ class ConjugateGaussian:
     Examples
     --------
     >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> q = model.posterior()
-    >>> bool(np.isclose(model.exact_elbo(q), model.log_evidence()))
+    >>> q = DiagonalGaussian(0.0, 0.0)
+    >>> round(model.exact_elbo(q), 4), model.exact_elbo_gradient(q), model.posterior()
+    (-5.3379, array([ 3., -2.]), DiagonalGaussian(mean=[1.], log_std=[-0.5493]))
+    >>> bool(np.isclose(model.exact_elbo(model.posterior()), model.log_evidence()))
     True
     """
 
@@ -89,11 +90,7 @@ class ConjugateGaussian:
         Returns
         -------
         ndarray, shape (num_samples,)
-
-        Examples
-        --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).log_joint([[0.0], [1.5]]).round(4)
-        array([-5.2568, -4.1318])
+            One value per row.
         """
         z = _latent_column(z)[:, 0]
         residuals = (self._x - z[:, None]) / self.noise_std
@@ -113,12 +110,7 @@ class ConjugateGaussian:
         Returns
         -------
         ndarray, shape (num_samples, 1)
-
-        Examples
-        --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).grad_log_joint([[0.0], [1.0]])
-        array([[3.],
-               [0.]])
+            One gradient per row.
         """
         z = _latent_column(z)
         residuals = np.sum((self._x - z) / self.noise_std, axis=1, keepdims=True)
@@ -141,12 +133,6 @@ class ConjugateGaussian:
         -------
         float
             :math:`\mathbb E_q[\ln p(x, z)] + \tfrac12\ln(2\pi e) + \ln s`.
-
-        Examples
-        --------
-        >>> model = ConjugateGaussian(x=[1.0, 2.0])
-        >>> round(model.exact_elbo(DiagonalGaussian(0.0, 0.0)), 4), round(model.log_evidence(), 4)
-        (-5.3379, -3.3872)
         """
         m, s = self._mean_and_std(q)
         prior = -0.5 * _LOG_2PI - np.log(self.prior_std) - 0.5 * ((m / self.prior_std) ** 2 + (s / self.prior_std) ** 2)
@@ -167,13 +153,7 @@ class ConjugateGaussian:
         Returns
         -------
         ndarray, shape (2,)
-            :math:`-m/\sigma_0^2 + \sum_j (x_j - m)/\sigma^2` and
-            :math:`1 - s^2 (1/\sigma_0^2 + N/\sigma^2)`.
-
-        Examples
-        --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).exact_elbo_gradient(DiagonalGaussian(0.0, 0.0))
-        array([ 3., -2.])
+            :math:`-m/\sigma_0^2 + \sum_j (x_j - m)/\sigma^2` and :math:`1 - s^2 (1/\sigma_0^2 + N/\sigma^2)`.
         """
         m, s = self._mean_and_std(q)
         d_mean = -(m / self.prior_std) / self.prior_std + np.sum((self._x - m) / self.noise_std) / self.noise_std
@@ -192,11 +172,6 @@ class ConjugateGaussian:
         DiagonalGaussian
             :math:`\sigma_N = \sigma_0\sigma / \sqrt{\sigma^2 + N\sigma_0^2}`,
             :math:`\mu_N = N\bar x\, \sigma_0^2 / (\sigma^2 + N\sigma_0^2)`.
-
-        Examples
-        --------
-        >>> ConjugateGaussian(x=[1.0, 2.0]).posterior()
-        DiagonalGaussian(mean=[1.], log_std=[-0.5493])
         """
         scale = self._marginal_scale()
         mean = self.num_observations * np.mean(self._x) * (self.prior_std / scale) ** 2
@@ -204,24 +179,12 @@ class ConjugateGaussian:
         return DiagonalGaussian(mean, log_std)
 
     def log_evidence(self) -> float:
-        r"""The log evidence :math:`\ln p(x)`, the ELBO's maximum.
-
-        :math:`x \sim \mathcal N(0, \sigma^2 I + \sigma_0^2 \mathbf 1\mathbf 1^\top)`;
-        with :math:`d = x - \bar x` the quadratic form is
-        :math:`\lVert d\rVert^2/\sigma^2 + N\bar x^2/(\sigma^2 + N\sigma_0^2)` and the
-        log-determinant :math:`2(N-1)\ln\sigma + \ln(\sigma^2 + N\sigma_0^2)`,
-        sums of positive terms with no cancellation.
+        r"""The log evidence :math:`\ln p(x)`, the ELBO's maximum, as sums of positive terms.
 
         Returns
         -------
         float
-            :math:`\ln p(x)`.
-
-        Examples
-        --------
-        >>> model = ConjugateGaussian(x=[1.0, 2.0])
-        >>> bool(np.isclose(model.log_evidence(), model.exact_elbo(model.posterior())))
-        True
+            :math:`\ln p(x)`, :math:`x \sim \mathcal N(0, \sigma^2 I + \sigma_0^2 \mathbf 1\mathbf 1^\top)`.
         """
         n, scale = self.num_observations, self._marginal_scale()
         mean = np.mean(self._x)
@@ -233,10 +196,8 @@ class ConjugateGaussian:
 class BoltzmannChain:
     r"""Binary latents with :math:`\ln p(x, z) = \sum_d h_d z_d + \sum_d J_d z_d z_{d+1} - \ln Z`.
 
-    Each :math:`z_d` shares terms only with its neighbours, so its local log
-    joint (:meth:`local_log_joint`) gives a Rao-Blackwellised learning signal
-    (chapter *Variance reduction*). :math:`\ln Z` is computed once by
-    enumeration; the fields are read-only, so it cannot go stale.
+    Each :math:`z_d` shares terms only with its neighbours: :meth:`local_log_joint`
+    gives Rao-Blackwellised signals (:ref:`chap-variance-reduction`).
 
     Parameters
     ----------
@@ -247,9 +208,12 @@ class BoltzmannChain:
 
     Examples
     --------
-    >>> chain = BoltzmannChain(field=[1.0, -1.0], coupling=[2.0])
-    >>> (chain.log_joint([[1.0, 1.0]]) + chain.log_normalizer).round(12)  # h_1 + h_2 + J_1
-    array([2.])
+    >>> from elbo_grad import Bernoulli, enumerate_support
+    >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
+    >>> round(float(np.exp(chain.log_joint(enumerate_support(Bernoulli(np.zeros(3))))).sum()), 12)
+    1.0
+    >>> chain.local_log_joint([[1.0, 1.0, 1.0]])  # h_d + J_{d-1} + J_d
+    array([[ 3. ,  0. , -0.5]])
     """
 
     def __init__(self, field: object, coupling: object) -> None:
@@ -309,13 +273,7 @@ class BoltzmannChain:
         Returns
         -------
         ndarray, shape (num_samples,)
-
-        Examples
-        --------
-        >>> from elbo_grad import Bernoulli, enumerate_support
-        >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
-        >>> round(float(np.exp(chain.log_joint(enumerate_support(Bernoulli(np.zeros(3))))).sum()), 12)
-        1.0
+            One value per row.
         """
         return self._unnormalized(self._check_z(z)) - self._log_normalizer
 
@@ -330,11 +288,7 @@ class BoltzmannChain:
         Returns
         -------
         ndarray, shape (num_samples, D)
-
-        Examples
-        --------
-        >>> BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0]).local_log_joint([[1.0, 1.0, 1.0]])
-        array([[ 3. ,  0. , -0.5]])
+            Column :math:`d` for latent :math:`z_d`.
         """
         z = self._check_z(z)
         pairs = self._coupling * z[:, :-1] * z[:, 1:]
@@ -354,18 +308,20 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     Parameters
     ----------
     log_joint : callable
-        Maps ``z`` of shape ``(num_points, dim)`` to :math:`\ln p(x, z_k)`,
-        shape ``(num_points,)`` (:math:`-\infty` allowed).
+        ``z`` of shape ``(num_points, dim)`` to :math:`\ln p(x, z_k)`, shape
+        ``(num_points,)`` (:math:`-\infty` allowed).
     axes : sequence of array_like
-        One strictly increasing axis (at least 3 points) per latent dimension;
-        the grid must cover the posterior (density at its edge below
-        :math:`10^{-8}` of the peak), at most ``MAX_GRID_POINTS`` points.
+        One strictly increasing axis (at least 3 points) per latent dimension,
+        covering the posterior (density at the edge below :math:`10^{-8}` of the peak).
 
     Returns
     -------
     mean : ndarray, shape (dim,)
+        The posterior mean.
     covariance : ndarray, shape (dim, dim)
+        The posterior covariance.
     log_evidence : float
+        :math:`\ln p(x)`.
 
     Examples
     --------

@@ -1,8 +1,4 @@
-r"""Stochastic gradient ascent on the ELBO: SGD, Adam and one small ``fit`` loop.
-
-Every family has ``with_params``, so one loop fits any of them: estimate the
-gradient (:func:`~elbo_grad.elbo_gradient`), take a step, rebuild ``q``.
-"""
+"""Stochastic gradient ascent on the ELBO: SGD, Adam and one small ``fit`` loop."""
 
 from __future__ import annotations
 
@@ -47,23 +43,12 @@ class SGD:
         -------
         ndarray, shape (P,)
             The new parameters.
-
-        Examples
-        --------
-        >>> SGD(0.5).step(np.ones(1), np.ones(1))
-        array([1.5])
         """
         return params + self.step_size * gradient
 
 
 class Adam:
     r"""Adam (Kingma & Ba 2015) for ascent: steps of about ``step_size`` per coordinate.
-
-    .. math::
-
-        m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\quad
-        \phi \leftarrow \phi + \eta\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}.
 
     Parameters
     ----------
@@ -76,9 +61,7 @@ class Adam:
 
     Examples
     --------
-    The first step moves every coordinate by ``step_size``, whatever the scale:
-
-    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)
+    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)  # whatever the scale
     array([ 0.1, -0.1])
     """
 
@@ -101,11 +84,6 @@ class Adam:
         -------
         ndarray, shape (P,)
             The new parameters.
-
-        Examples
-        --------
-        >>> Adam(0.1).step(np.ones(1), np.array([-3.0])).round(4)
-        array([0.9])
         """
         self.num_steps += 1
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
@@ -128,7 +106,7 @@ class _Recorder:
 
 @dataclasses.dataclass(frozen=True)
 class FitResult:
-    r"""What :func:`fit` returns.
+    """What :func:`fit` returns.
 
     Parameters
     ----------
@@ -139,8 +117,7 @@ class FitResult:
     q : family
         The fitted family, ``q.with_params(params[-1])``.
     interrupted : bool
-        True if the run was stopped by KeyboardInterrupt; the arrays then hold
-        the steps done.
+        True if KeyboardInterrupt stopped the run; the arrays then hold the steps done.
 
     Examples
     --------
@@ -168,17 +145,16 @@ def fit(
     callback: Callable | None = None,
     progress: bool = False,
 ) -> FitResult:
-    r"""Maximise the ELBO of ``q`` by stochastic gradient ascent with the score-function estimator.
+    r"""Maximise the ELBO of ``q`` by stochastic gradient ascent with :func:`~elbo_grad.elbo_gradient`.
 
-    Each step calls :func:`~elbo_grad.elbo_gradient` with ``num_samples``
-    samples, steps the parameters and rebuilds ``q`` with ``with_params``. A
-    stateful ``baseline`` is updated here, after each step, with the step's
-    learning signals. Ctrl-C stops the run and returns the steps done.
+    Each step estimates the gradient, steps the parameters and rebuilds ``q``
+    with ``with_params``; a stateful ``baseline`` is updated after each step.
+    Ctrl-C stops the run and returns the steps done.
 
     Parameters
     ----------
     log_joint : callable
-        Maps ``z`` of shape ``(n, q.dim)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
+        ``z`` of shape ``(n, q.dim)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
     q : family
         The starting point.
     num_steps : int

@@ -142,6 +142,26 @@ def arm_terms(
         :math:`\tilde z_i = [u_i > \sigma(-\phi)]`, :math:`u_i \sim U(0,1)^D`;
         each row is unbiased.
 
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, ``q`` is not a factorised Bernoulli family,
+        ``num_samples`` is not an integer or ``rng`` is not a seed, a
+        generator or ``None``.
+    ValueError
+        If ``num_samples < 1``, ``rng`` is a negative seed, or ``f`` returns
+        the wrong shape or a non-finite value.
+
+    Notes
+    -----
+    Both :math:`z` and :math:`\tilde z` are distributed as :math:`q_\phi`, and
+
+    .. math::
+
+        \nabla_\phi \mathbb E_{q_\phi}[f(z)]
+        = \mathbb E_u\bigl[\bigl(f([u > \sigma(-\phi)]) - f([u < \sigma(\phi)])\bigr)
+          (u - \tfrac12)\bigr].
+
     Examples
     --------
     >>> from elbo_grad import Bernoulli
@@ -182,6 +202,22 @@ def disarm_terms(
         :math:`\tfrac12\bigl(f(z_i) - f(\tilde z_i)\bigr)(-1)^{\tilde z_{id}}
         [z_{id} \ne \tilde z_{id}]\,\sigma(|\phi_d|)`, for the pair of
         :func:`arm_terms`; each row is unbiased.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, ``q`` is not a factorised Bernoulli family,
+        ``num_samples`` is not an integer or ``rng`` is not a seed, a
+        generator or ``None``.
+    ValueError
+        If ``num_samples < 1``, ``rng`` is a negative seed, or ``f`` returns
+        the wrong shape or a non-finite value.
+
+    Notes
+    -----
+    The DisARM term is the ARM term averaged over :math:`u` given the pair,
+    :math:`\mathbb E[\text{ARM} \mid z, \tilde z]`, so it has the same mean
+    and, by the law of total variance, no more variance.
 
     Examples
     --------
@@ -238,6 +274,26 @@ def gumbel_softmax_terms(
         noise, and ``grad_f`` evaluated at :math:`z_i` (straight-through) or
         :math:`y_i`. Its mean is not the gradient; for the straight-through
         form it is :func:`exact_straight_through_gradient`.
+
+    Raises
+    ------
+    TypeError
+        If ``grad_f`` is not callable, ``q`` is not a factorised Bernoulli
+        family, ``num_samples`` is not an integer, ``temperature`` is not a
+        real number, ``straight_through`` is not a bool, or ``rng`` is not a
+        seed, a generator or ``None``.
+    ValueError
+        If ``num_samples < 1``, ``temperature`` is not positive and finite,
+        ``rng`` is a negative seed, or ``grad_f`` returns the wrong shape or
+        a non-finite value.
+
+    Notes
+    -----
+    With :math:`y = \sigma((\phi + L)/\tau)`, :math:`\partial y_d /
+    \partial\phi_d = y_d(1 - y_d)/\tau`; the chain rule through :math:`y`
+    gives the terms. Without straight-through they are unbiased for
+    :math:`\nabla_\phi \mathbb E[f(y)]`, the gradient of the relaxed
+    objective, not of :math:`\mathbb E_{q_\phi}[f(z)]`.
 
     Examples
     --------
@@ -312,6 +368,27 @@ def exact_straight_through_gradient(
         with :math:`A_d(z_d) = \mathbb E_L\bigl[\sigma'((\phi_d + L)/\tau)/\tau
         \;;\; [\phi_d + L > 0] = z_d\bigr]`; minus the exact gradient it is
         the estimator's bias.
+
+    Raises
+    ------
+    TypeError
+        If ``grad_f`` is not callable, ``q`` is not a factorised Bernoulli
+        family, ``temperature`` is not a real number or ``num_points`` is not
+        an integer.
+    ValueError
+        If ``q`` has more than 20 dimensions, ``temperature`` is not positive
+        and finite, ``num_points < 1``, or ``grad_f`` returns the wrong shape
+        or a non-finite value.
+
+    Notes
+    -----
+    The hard sample depends on :math:`L_d` only through the sign of
+    :math:`\phi_d + L_d`, and the dimensions are independent, so
+
+    .. math::
+
+        \mathbb E[T_d] = \sum_z \nabla_z f(z)_d
+            \prod_{d' \ne d} q(z_{d'})\; A_d(z_d).
 
     Examples
     --------

@@ -9,9 +9,12 @@ The companion package of the book *∇φ*. For the gradient of an ELBO call
 The SymPy helpers live in ``elbo_grad.symbolic`` (imported on its own).
 """
 
-from . import baselines, belief_network, estimators, exact, families, models, optim
+from . import (
+    baselines, belief_network, discrete, estimators, exact, families, models, optim,
+)  # fmt: skip
 from .baselines import *  # noqa: F403
 from .belief_network import *  # noqa: F403
+from .discrete import *  # noqa: F403
 from .estimators import *  # noqa: F403
 from .exact import *  # noqa: F403
 from .families import *  # noqa: F403
@@ -27,5 +30,6 @@ __all__ = ["__version__"] + sorted(
     + exact.__all__
     + models.__all__
     + belief_network.__all__
+    + discrete.__all__
     + optim.__all__
 )

@@ -5,9 +5,12 @@ is for an :math:`\mathbb E_q[f]` whose :math:`f` does not depend on :math:`\phi`
 The SymPy helpers live in ``elbo_grad.symbolic`` (imported on its own).
 """
 
-from . import baselines, belief_network, estimators, exact, families, models, optim
+from . import (
+    baselines, belief_network, discrete, estimators, exact, families, models, optim,
+)  # fmt: skip
 from .baselines import *  # noqa: F403
 from .belief_network import *  # noqa: F403
+from .discrete import *  # noqa: F403
 from .estimators import *  # noqa: F403
 from .exact import *  # noqa: F403
 from .families import *  # noqa: F403
@@ -23,5 +26,6 @@ __all__ = ["__version__"] + sorted(
     + exact.__all__
     + models.__all__
     + belief_network.__all__
+    + discrete.__all__
     + optim.__all__
 )

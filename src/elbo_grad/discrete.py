@@ -1,0 +1,247 @@
+r"""Alternatives to the score function for a Bernoulli :math:`q_\phi`, as terms.
+
+Each function targets :math:`\nabla_\phi \mathbb E_{q_\phi}[f(z)]`, for an
+:math:`f` that does not depend on :math:`\phi`, with :math:`\phi` the logits,
+and returns per-sample terms of shape ``(num_samples, q.num_params)`` whose
+row mean is the estimate, as :mod:`elbo_grad.estimators` does. ARM and DisARM
+are unbiased and evaluate :math:`f` at an antithetic pair of samples (two
+evaluations per row); the Gumbel-softmax relaxation differentiates :math:`f`
+and is biased, by exactly :func:`exact_straight_through_gradient` minus the
+gradient. The book compares them in :ref:`chap-alternatives`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import _checks
+from ._checks import RNGLike
+from .exact import enumerate_support
+from .families import Bernoulli, _sigmoid
+
+__all__ = [
+    "arm_terms",
+    "disarm_terms",
+    "exact_straight_through_gradient",
+    "gumbel_softmax_terms",
+]
+
+
+def _bernoulli(q: object) -> Bernoulli:
+    """``q`` if it is a Bernoulli family (of any class derived from Bernoulli)."""
+    if not isinstance(_checks.family(q), Bernoulli):
+        raise TypeError(f"q must be a Bernoulli family, got {type(q).__name__}")
+    return q
+
+
+def _temperature(temperature: object) -> float:
+    temperature = _checks.scalar(temperature, "temperature")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    return temperature
+
+
+def _antithetic_pair(f, q, num_samples, rng) -> tuple[np.ndarray, ...]:
+    """Checks; then the logits, the uniforms, the pair and f(z) - f(z~)."""
+    f = _checks.checked(f, "f", lambda n: (n,))
+    q = _bernoulli(q)
+    maximum = _checks.MAX_ELEMENTS // q.dim
+    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+    uniform = _checks.generator(rng).random((num_samples, q.dim))
+    z = (uniform < _sigmoid(q.logits)).astype(float)  # z ~ q
+    z_antithetic = (uniform > _sigmoid(-q.logits)).astype(float)  # the mirror: ~ q too
+    return q.logits, uniform, z, z_antithetic, f(z) - f(z_antithetic)
+
+
+def arm_terms(
+    f: Callable, q: Bernoulli, num_samples: int, *, rng: RNGLike = None
+) -> np.ndarray:
+    r"""The ARM estimator's terms (Yin & Zhou 2019).
+
+    Parameters
+    ----------
+    f : callable
+        Maps binary ``z`` of shape ``(n, q.dim)`` to shape ``(n,)``.
+    q : Bernoulli
+        The family; the parameters are its logits :math:`\phi`.
+    num_samples : int
+        The number of rows; each evaluates ``f`` twice.
+    rng : int, numpy.random.Generator or None, keyword-only
+        Seed or generator.
+
+    Returns
+    -------
+    ndarray, shape (num_samples, q.num_params)
+        :math:`\bigl(f(\tilde z_i) - f(z_i)\bigr)(u_i - \tfrac12)`, with
+        :math:`z_i = [u_i < \sigma(\phi)]`, :math:`\tilde z_i = [u_i >
+        \sigma(-\phi)]`, :math:`u_i \sim U(0, 1)^D`; each row is unbiased.
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> terms = arm_terms(lambda z: z.sum(axis=1), Bernoulli([0.0]), 4, rng=0)
+    >>> terms.shape
+    (4, 1)
+    """
+    _, uniform, _, _, difference = _antithetic_pair(f, q, num_samples, rng)
+    return -difference[:, None] * (uniform - 0.5)
+
+
+def disarm_terms(
+    f: Callable, q: Bernoulli, num_samples: int, *, rng: RNGLike = None
+) -> np.ndarray:
+    r"""The DisARM estimator's terms: ARM averaged over :math:`u` given the pair.
+
+    Dong, Mnih & Tucker (2020); the same mean as ARM and never more variance.
+
+    Parameters
+    ----------
+    f : callable
+        Maps binary ``z`` of shape ``(n, q.dim)`` to shape ``(n,)``.
+    q : Bernoulli
+        The family; the parameters are its logits :math:`\phi`.
+    num_samples : int
+        The number of rows; each evaluates ``f`` twice.
+    rng : int, numpy.random.Generator or None, keyword-only
+        Seed or generator.
+
+    Returns
+    -------
+    ndarray, shape (num_samples, q.num_params)
+        :math:`\tfrac12\bigl(f(z_i) - f(\tilde z_i)\bigr)(-1)^{\tilde z_{id}}
+        [z_{id} \ne \tilde z_{id}]\,\sigma(|\phi_d|)` for the pair of
+        :func:`arm_terms`; each row is unbiased.
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> terms = disarm_terms(lambda z: z.sum(axis=1), Bernoulli([0.0]), 4, rng=0)
+    >>> terms.shape
+    (4, 1)
+    """
+    logits, _, z, z_antithetic, difference = _antithetic_pair(f, q, num_samples, rng)
+    sign = 1.0 - 2.0 * z_antithetic  # (-1)^{z~}
+    differs = z != z_antithetic
+    return 0.5 * difference[:, None] * sign * differs * _sigmoid(np.abs(logits))
+
+
+def gumbel_softmax_terms(
+    grad_f: Callable, q: Bernoulli, num_samples: int, *, temperature: float,
+    rng: RNGLike = None, straight_through: bool = True,
+) -> np.ndarray:  # fmt: skip
+    r"""The Gumbel-softmax (binary Concrete) terms, biased for the gradient of E_q[f].
+
+    Parameters
+    ----------
+    grad_f : callable
+        Maps ``z`` of shape ``(n, q.dim)`` to :math:`\nabla_z f(z)`, same shape.
+    q : Bernoulli
+        The family; the parameters are its logits :math:`\phi`.
+    num_samples : int
+        The number of rows; each evaluates ``grad_f`` once.
+    temperature : float, keyword-only
+        :math:`\tau > 0`.
+    rng : int, numpy.random.Generator or None, keyword-only
+        Seed or generator.
+    straight_through : bool, default True, keyword-only
+        Evaluate ``grad_f`` at the hard sample :math:`[\phi + L > 0] \sim q`
+        instead of at the relaxed :math:`y`.
+
+    Returns
+    -------
+    ndarray, shape (num_samples, q.num_params)
+        :math:`\nabla_z f \odot y_i(1 - y_i)/\tau`, :math:`y_i = \sigma((\phi +
+        L_i)/\tau)`, :math:`L_i` logistic noise; the straight-through mean is
+        :func:`exact_straight_through_gradient`.
+
+    Examples
+    --------
+    >>> from elbo_grad import Bernoulli
+    >>> q = Bernoulli(logits=[0.0])
+    >>> gumbel_softmax_terms(lambda z: 2 * z, q, 4, temperature=0.5, rng=0).shape
+    (4, 1)
+    """
+    q = _bernoulli(q)
+    grad_f = _checks.checked(grad_f, "grad_f", lambda n: (n, q.dim))
+    maximum = _checks.MAX_ELEMENTS // q.dim
+    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+    temperature = _temperature(temperature)
+    straight_through = _checks.flag(straight_through, "straight_through")
+    noise = _checks.generator(rng).logistic(size=(num_samples, q.dim))
+    relaxed = _sigmoid((q.logits + noise) / temperature)
+    point = (q.logits + noise > 0).astype(float) if straight_through else relaxed
+    return grad_f(point) * relaxed * (1.0 - relaxed) / temperature
+
+
+def _straight_through_weights(logits, temperature, num_points):
+    r"""Per dimension, :math:`A_d(z) = \mathbb E_L[h(\phi_d + L);\ [\phi_d + L > 0] = z]`.
+
+    With :math:`h(t) = \sigma'(t/\tau)/\tau` and :math:`t = \tau s`:
+    :math:`A_d(1) = \int_0^\infty \sigma'(s)\, p_L(\tau s - \phi_d)\,ds`
+    (and :math:`s < 0` for :math:`A_d(0)`), by composite Gauss–Legendre on
+    :math:`|s| \le 60`, where :math:`\sigma'(s) < 10^{-26}` beyond.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(num_points)
+    edges = np.linspace(0.0, 60.0, 61)
+    half = 0.5 * np.diff(edges)
+    s = (edges[:-1, None] + half[:, None] * (nodes + 1.0)).ravel()
+    w = (half[:, None] * weights).ravel()
+
+    def density(t):  # the logistic density, sigma(t) sigma(-t)
+        return _sigmoid(t) * _sigmoid(-t)
+
+    upper = (w * density(s) * density(temperature * s - logits[:, None])).sum(axis=1)
+    lower = (w * density(s) * density(-temperature * s - logits[:, None])).sum(axis=1)
+    return lower, upper
+
+
+def exact_straight_through_gradient(
+    grad_f: Callable, q: Bernoulli, *, temperature: float, num_points: int = 20
+) -> np.ndarray:
+    r"""The exact mean of the straight-through :func:`gumbel_softmax_terms`.
+
+    Enumeration over :math:`z`, quadrature over each dimension's logistic noise.
+
+    Parameters
+    ----------
+    grad_f : callable
+        As for :func:`gumbel_softmax_terms`; evaluated at binary points only.
+    q : Bernoulli
+        The family, small enough to enumerate.
+    temperature : float, keyword-only
+        :math:`\tau > 0`.
+    num_points : int, default 20, keyword-only
+        Gauss–Legendre nodes per unit interval of the scaled noise.
+
+    Returns
+    -------
+    ndarray, shape (q.num_params,)
+        :math:`\sum_z \nabla_z f(z)_d \prod_{d' \ne d} q(z_{d'})\, A_d(z_d)`,
+        :math:`A_d(z_d) = \mathbb E_L[\sigma'((\phi_d + L)/\tau)/\tau;\
+        [\phi_d + L > 0] = z_d]`; minus the gradient it is the bias.
+
+    Examples
+    --------
+    At :math:`\tau = 1`, :math:`\phi = 0`, for :math:`f(z) = z` the mean is
+    :math:`\int \sigma'^2 = 1/6`, while the gradient is :math:`1/4`:
+
+    >>> from elbo_grad import Bernoulli
+    >>> mean = exact_straight_through_gradient(np.ones_like, Bernoulli([0.0]),
+    ...                                        temperature=1.0)
+    >>> bool(abs(mean[0] - 1 / 6) < 1e-12)
+    True
+    """
+    q = _bernoulli(q)
+    grad_f = _checks.checked(grad_f, "grad_f", lambda n: (n, q.dim))
+    temperature = _temperature(temperature)
+    num_points = _checks.count(num_points, "num_points", maximum=10_000)
+    support = enumerate_support(q)
+    marginal = np.where(support == 1.0, q.probs, 1.0 - q.probs)  # q(z_d), (2^D, D)
+    lower, upper = _straight_through_weights(q.logits, temperature, num_points)
+    noise_weight = np.where(support == 1.0, upper, lower)  # A_d(z_d)
+    others = np.stack(  # the product over d' != d of q(z_d')
+        [np.prod(np.delete(marginal, d, axis=1), axis=1) for d in range(q.dim)], axis=1
+    )
+    return np.sum(grad_f(support) * others * noise_weight, axis=0)

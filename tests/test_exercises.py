@@ -30,6 +30,8 @@ PAGES = sorted(
     path
     for path in CHAPTERS.rglob("*")
     if path.suffix in (".ipynb", ".md") and ".ipynb_checkpoints" not in path.parts
+    # chapters/api/: the API reference's pages, one per topic; not chapters either.
+    and path.relative_to(CHAPTERS).parts[0] != "api"
 )
 CHAPTER_PAGES = [path for path in PAGES if path.name not in NOT_CHAPTERS]
 

@@ -38,7 +38,11 @@ q = DiagonalGaussian(mean=np.linspace(-0.5, 0.5, DIM), log_std=np.full(DIM, -0.3
 
 def log_joint(z: np.ndarray) -> np.ndarray:
     """ln N(z; 0, I) + ln N(x; z, I), one value per row of z."""
-    return -DIM * LOG_2PI - 0.5 * np.sum(z * z, axis=1) - 0.5 * np.sum((x - z) ** 2, axis=1)
+    return (
+        -DIM * LOG_2PI
+        - 0.5 * np.sum(z * z, axis=1)
+        - 0.5 * np.sum((x - z) ** 2, axis=1)
+    )
 
 
 def exact_gradient() -> np.ndarray:
@@ -61,9 +65,13 @@ def torch_estimator():
         mean.grad = log_std.grad = None
         noise = torch.randn(NUM_SAMPLES, DIM, dtype=torch.float64, generator=generator)
         z = (mean + torch.exp(log_std) * noise).detach()
-        log_q = (-0.5 * LOG_2PI - log_std - 0.5 * ((z - mean) / torch.exp(log_std)) ** 2).sum(1)
+        log_q = (
+            -0.5 * LOG_2PI - log_std - 0.5 * ((z - mean) / torch.exp(log_std)) ** 2
+        ).sum(1)
         log_p = -DIM * LOG_2PI - 0.5 * (z * z).sum(1) - 0.5 * ((x_t - z) ** 2).sum(1)
-        surrogate = ((log_p - log_q).detach() * log_q).mean()  # its gradient is the estimate
+        surrogate = (
+            (log_p - log_q).detach() * log_q
+        ).mean()  # its gradient is the estimate
         surrogate.backward()
         return torch.cat([mean.grad, log_std.grad]).numpy()
 
@@ -95,11 +103,15 @@ def main() -> None:
     if torch is not None:
         functions["PyTorch float64 autograd"] = torch
     times, results = best_times(functions)
-    print(f"q: {DIM}-dimensional DiagonalGaussian, {NUM_SAMPLES:,} samples; best of {REPEATS}")
+    print(
+        f"q: {DIM}-dimensional DiagonalGaussian, {NUM_SAMPLES:,} samples; best of {REPEATS}"
+    )
     for name, seconds in times.items():
         print(f"  {name:34s} {1e3 * seconds:8.1f} ms")
     ratio = times["elbo_gradient"] / times["draw the samples (floor)"]
-    print(f"elbo_gradient / floor   = {ratio:.2f}  (target <= 3: {'met' if ratio <= 3 else 'MISSED'})")
+    print(
+        f"elbo_gradient / floor   = {ratio:.2f}  (target <= 3: {'met' if ratio <= 3 else 'MISSED'})"
+    )
     if torch is None:
         print("PyTorch is not installed: its comparison is skipped")
     else:
@@ -107,7 +119,9 @@ def main() -> None:
         met = "met" if speedup >= 2 else "MISSED"
         print(f"PyTorch / elbo_gradient = {speedup:.2f}  (target >= 2: {met})")
     estimate = results["elbo_gradient"]
-    worst = np.max(np.abs(estimate.gradient - exact_gradient()) / estimate.standard_error)
+    worst = np.max(
+        np.abs(estimate.gradient - exact_gradient()) / estimate.standard_error
+    )
     print(f"largest deviation from the exact gradient: {worst:.1f} standard errors")
 
 

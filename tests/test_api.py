@@ -17,9 +17,9 @@ from __future__ import annotations
 import inspect
 import pathlib
 import re
-import tomllib
 
 import pytest
+import tomllib
 from numpydoc.validate import get_validation_checks, validate
 
 import elbo_grad
@@ -33,7 +33,9 @@ OWN_MODULES = {"symbolic"}
 
 #: numpydoc's error codes a public function or class must not produce: the
 #: ``checks`` of pyproject.toml, expanded as ``numpydoc lint`` expands them.
-CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["numpydoc_validation"]
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
+    "numpydoc_validation"
+]
 CHECKS = frozenset(get_validation_checks(set(CONFIG["checks"])))
 #: What a public method need not have: an Examples section.
 METHOD_EXEMPT = frozenset({"EX01"})
@@ -48,7 +50,9 @@ def owner(cls, member):
     """The class whose docstring ``cls.member`` shows: its own, or the one it inherits (as Sphinx does)."""
     for base in cls.__mro__:
         static = vars(base).get(member)
-        doc = getattr(static.fget if isinstance(static, property) else static, "__doc__", None)
+        doc = getattr(
+            static.fget if isinstance(static, property) else static, "__doc__", None
+        )
         if doc:
             return base
     return cls
@@ -66,7 +70,9 @@ def documented():
             continue
         for member in sorted(dir(obj)):
             static = inspect.getattr_static(obj, member)
-            if member.startswith("_") or not (isinstance(static, property) or inspect.isfunction(static)):
+            if member.startswith("_") or not (
+                isinstance(static, property) or inspect.isfunction(static)
+            ):
                 continue
             base = owner(obj, member)
             path = f"{base.__module__.split('.')[0]}.{base.__name__}.{member}"
@@ -84,19 +90,37 @@ def test_all_names_exist_and_are_unique():
 
 
 def test_the_core_names_are_public():
-    for name in ["Family", "DiagonalGaussian", "Bernoulli", "Categorical", "Estimate", "elbo_gradient",
-                 "expectation_gradient", "Baseline", "LeaveOneOutOptimalBaseline", "SameBatchOptimalBaseline"]:
+    for name in [
+        "Family",
+        "DiagonalGaussian",
+        "Bernoulli",
+        "Categorical",
+        "Estimate",
+        "elbo_gradient",
+        "expectation_gradient",
+        "Baseline",
+        "LeaveOneOutOptimalBaseline",
+        "SameBatchOptimalBaseline",
+    ]:
         assert name in elbo_grad.__all__
 
 
-@pytest.mark.parametrize(("path", "checks"), DOCUMENTED, ids=[entry[0] for entry in DOCUMENTED])
+@pytest.mark.parametrize(
+    ("path", "checks"), DOCUMENTED, ids=[entry[0] for entry in DOCUMENTED]
+)
 def test_docstring_passes_numpydoc_validation(path, checks):
     if checks is None:  # a property: a one-line summary is enough
         cls = getattr(elbo_grad, path.split(".")[1])
         doc = inspect.getattr_static(cls, path.split(".")[2]).fget.__doc__
-        assert doc and doc.strip() and "\n" not in doc.strip().split("\n\n")[0], f"{path}: no one-line summary"
+        assert doc and doc.strip() and "\n" not in doc.strip().split("\n\n")[0], (
+            f"{path}: no one-line summary"
+        )
         return
-    errors = [f"{code}: {message}" for code, message in validate(path)["errors"] if code in checks]
+    errors = [
+        f"{code}: {message}"
+        for code, message in validate(path)["errors"]
+        if code in checks
+    ]
     assert not errors, f"{path}: " + "; ".join(errors)
 
 
@@ -136,7 +160,8 @@ def documented_on_pages(texts):
         module = None
         for directive, argument in re.findall(
             r"^\.\. (currentmodule|py:module|automodule|autoclass|autofunction):: (\S+)",
-            text, flags=re.MULTILINE,
+            text,
+            flags=re.MULTILINE,
         ):
             if directive in ("currentmodule", "automodule", "py:module"):
                 module = argument
@@ -153,14 +178,19 @@ def indexed_on_landing_page(text):
             module = block.split("::")[1].split()[0]
         if module == "elbo_grad" and ".. autosummary::" in block:
             body = block.split(".. autosummary::", 1)[1]
-            names += [line.strip() for line in body.splitlines()
-                      if re.fullmatch(r"   \w+", line)]
+            names += [
+                line.strip()
+                for line in body.splitlines()
+                if re.fullmatch(r"   \w+", line)
+            ]
     return names
 
 
 def test_api_pages_document_all_of_dunder_all_once():
     """Every public name has exactly one entry, on the page of its topic."""
-    pages = sorted(path for path in API_PAGES.glob("*.md") if path.stem not in OWN_MODULES)
+    pages = sorted(
+        path for path in API_PAGES.glob("*.md") if path.stem not in OWN_MODULES
+    )
     names = documented_on_pages(page.read_text() for page in pages)
     assert sorted(names) == sorted(set(names)), "a name is documented twice"
     assert set(names) == set(PUBLIC_NAMES)
@@ -177,13 +207,17 @@ def test_the_page_checks_can_fail():
     text = page.read_text().replace(".. autofunction:: elbo_gradient\n", "")
     assert "elbo_gradient" in documented_on_pages([page.read_text()])
     assert "elbo_gradient" not in documented_on_pages([text])
-    index = API_INDEX.read_text().replace("   elbo_gradient\n", "   elbo_gradient\n   elbo_gradient\n", 1)
+    index = API_INDEX.read_text().replace(
+        "   elbo_gradient\n", "   elbo_gradient\n   elbo_gradient\n", 1
+    )
     assert sorted(indexed_on_landing_page(index)) != sorted(PUBLIC_NAMES)
 
 
 def test_built_api_pages_list_every_public_name():
     if not API_BUILT.is_dir():
-        pytest.skip("the book is not built (make book); the source pages were checked instead")
+        pytest.skip(
+            "the book is not built (make book); the source pages were checked instead"
+        )
     anchors = set()
     for page in API_BUILT.glob("*.html"):
         anchors |= set(re.findall(r'id="(elbo_grad\.[\w.]+)"', page.read_text()))

@@ -4,8 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
-
 from conftest import support
+
 from elbo_grad import (
     Baseline,
     Bernoulli,
@@ -17,16 +17,30 @@ from elbo_grad import (
     SameBatchOptimalBaseline,
 )
 
-ALL = [ConstantBaseline(1.0), MovingAverageBaseline(), LeaveOneOutBaseline(), SameBatchOptimalBaseline(),
-       LeaveOneOutOptimalBaseline(), NVILBaseline(), NVILBaseline(2).given([1.0, 0.0])]
+ALL = [
+    ConstantBaseline(1.0),
+    MovingAverageBaseline(),
+    LeaveOneOutBaseline(),
+    SameBatchOptimalBaseline(),
+    LeaveOneOutOptimalBaseline(),
+    NVILBaseline(),
+    NVILBaseline(2).given([1.0, 0.0]),
+]
 
 
 @pytest.mark.parametrize("baseline", ALL, ids=repr)
 def test_every_baseline_follows_the_protocol(baseline):
     assert isinstance(baseline, Baseline)
-    signal, score = np.array([1.0, 2.0, 4.0, 3.0]), np.array([[0.5, -1.0], [0.1, 0.0], [-0.4, 1.0], [0.2, 0.3]])
+    signal, score = (
+        np.array([1.0, 2.0, 4.0, 3.0]),
+        np.array([[0.5, -1.0], [0.1, 0.0], [-0.4, 1.0], [0.2, 0.3]]),
+    )
     b = np.asarray(baseline(signal, score if baseline.uses_score else None))
-    assert b.ndim == 0 or b.shape == signal.shape or np.broadcast_shapes(b.shape, score.shape) == score.shape
+    assert (
+        b.ndim == 0
+        or b.shape == signal.shape
+        or np.broadcast_shapes(b.shape, score.shape) == score.shape
+    )
 
 
 # Issue 15 (1): f = (z1 + 2 z2 - 0.5)^2 under Bernoulli(logits=[0.3, -0.4]) with n = 3.
@@ -43,19 +57,26 @@ def expected_estimate(baseline):
     for triple in itertools.product(range(4), repeat=3):
         index = list(triple)
         signal, score = F[index], SCORE[index]
-        b = np.broadcast_to(baseline(signal, score), score.shape) if np.ndim(baseline(signal, score)) == 2 \
+        b = (
+            np.broadcast_to(baseline(signal, score), score.shape)
+            if np.ndim(baseline(signal, score)) == 2
             else np.asarray(baseline(signal, score)).reshape(-1, 1)
+        )
         total += np.prod(PROBS[index]) * np.mean((signal[:, None] - b) * score, axis=0)
     return total
 
 
 def test_leave_one_out_optimal_baseline_is_exactly_unbiased_by_enumeration():
     """Left: the exact mean of the estimator over all 64 triples. Right: sum_z q(z) f(z) s(z)."""
-    np.testing.assert_allclose(expected_estimate(LeaveOneOutOptimalBaseline()), EXACT, atol=1e-14)
+    np.testing.assert_allclose(
+        expected_estimate(LeaveOneOutOptimalBaseline()), EXACT, atol=1e-14
+    )
 
 
 def test_leave_one_out_mean_baseline_is_exactly_unbiased_by_enumeration():
-    np.testing.assert_allclose(expected_estimate(LeaveOneOutBaseline()), EXACT, atol=1e-14)
+    np.testing.assert_allclose(
+        expected_estimate(LeaveOneOutBaseline()), EXACT, atol=1e-14
+    )
 
 
 def test_same_batch_optimal_baseline_is_biased_as_its_name_says():
@@ -65,7 +86,9 @@ def test_same_batch_optimal_baseline_is_biased_as_its_name_says():
 
 def test_leave_one_out_optimal_coefficient_is_zero_where_the_other_scores_tie():
     """Issue 15's example: rows 1 and 2 tie, so row 0's coefficient is 0 (0.1 gave 0.375)."""
-    b = LeaveOneOutOptimalBaseline()([0.07, 2.7, 2.7], [[0.83, -0.83], [-0.17, 0.17], [-0.17, 0.17]])
+    b = LeaveOneOutOptimalBaseline()(
+        [0.07, 2.7, 2.7], [[0.83, -0.83], [-0.17, 0.17], [-0.17, 0.17]]
+    )
     np.testing.assert_array_equal(b[0], [0.0, 0.0])
 
 
@@ -75,12 +98,19 @@ def test_leave_one_out_optimal_rows_are_the_same_batch_coefficient_of_the_others
     b = LeaveOneOutOptimalBaseline()(signal, score)
     for i in range(7):
         others = np.arange(7) != i
-        np.testing.assert_allclose(b[i], SameBatchOptimalBaseline()(signal[others], score[others])[0], rtol=1e-9)
+        np.testing.assert_allclose(
+            b[i],
+            SameBatchOptimalBaseline()(signal[others], score[others])[0],
+            rtol=1e-9,
+        )
 
 
 def test_leave_one_out_baseline_is_precise_and_finite_at_extremes():
     """Issue 15 (7): at 1e308 the 0.1 sum overflowed; 'total minus own' lost the small values."""
-    np.testing.assert_array_equal(LeaveOneOutBaseline()([1e308, 1e308, 1.0], None), [5e307 + 0.5, 5e307 + 0.5, 1e308])
+    np.testing.assert_array_equal(
+        LeaveOneOutBaseline()([1e308, 1e308, 1.0], None),
+        [5e307 + 0.5, 5e307 + 0.5, 1e308],
+    )
     np.testing.assert_array_equal(LeaveOneOutBaseline()([1e16, 1.0, 1.0], None)[0], 1.0)
 
 
@@ -110,7 +140,7 @@ def test_nvil_centring_with_an_input_dependent_part_is_unbiased_and_normalisatio
     nvil = NVILBaseline(num_features=1, decay=0.0, normalize=False)
     nvil.update(np.array([3.0, 5.0]), features=[[1.0], [1.0]])
     given = nvil.given([2.0])
-    expected = PROBS @ ((F - given(F, None)) [:, None] * SCORE)
+    expected = PROBS @ ((F - given(F, None))[:, None] * SCORE)
     np.testing.assert_allclose(expected, EXACT, atol=1e-14)
     scaled = NVILBaseline(decay=0.5, normalize=True)
     scaled.variance = 16.0
@@ -123,4 +153,6 @@ def test_nvil_regression_learns_an_input_dependent_signal():
     features = np.array([[1.0, 0.0], [0.0, 1.0]])
     for _ in range(300):
         nvil.update([3.0, -1.0], features)
-    np.testing.assert_allclose(nvil.given(features)(np.zeros(2), None), [3.0, -1.0], atol=1e-6)
+    np.testing.assert_allclose(
+        nvil.given(features)(np.zeros(2), None), [3.0, -1.0], atol=1e-6
+    )

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import support
+
 from elbo_grad import (
     Bernoulli,
     Categorical,
@@ -27,15 +27,21 @@ def test_two_categories_are_a_bernoulli():
     phi = 0.7
     categorical, bernoulli = Categorical([[0.0, phi]]), Bernoulli([phi])
     z = np.array([[0], [1]])
-    np.testing.assert_allclose(categorical.log_prob(z), bernoulli.log_prob(z.astype(float)), rtol=1e-14)
-    np.testing.assert_allclose(categorical.score(z)[:, 1], bernoulli.score(z.astype(float))[:, 0], rtol=1e-14)
+    np.testing.assert_allclose(
+        categorical.log_prob(z), bernoulli.log_prob(z.astype(float)), rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        categorical.score(z)[:, 1], bernoulli.score(z.astype(float))[:, 0], rtol=1e-14
+    )
 
 
 def test_extreme_logits_stay_finite():
     q = Categorical([[800.0, -800.0, 0.0]])
     z = q.sample(10, rng=0)
     assert np.all(z == 0)
-    assert np.all(np.isfinite(q.log_prob([[1], [2]]))) and np.all(np.isfinite(q.score([[1], [2]])))
+    assert np.all(np.isfinite(q.log_prob([[1], [2]]))) and np.all(
+        np.isfinite(q.score([[1], [2]]))
+    )
 
 
 @pytest.mark.parametrize("logits", [[0.0, 1.0], [[0.0]], np.zeros((2, 2, 2))])
@@ -49,11 +55,15 @@ def test_expectation_gradient_against_enumeration():
     table = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
 
     def f(z):
-        return table[0, z[:, 0]] * table[1, z[:, 1]]  # integer samples index the table directly
+        return (
+            table[0, z[:, 0]] * table[1, z[:, 1]]
+        )  # integer samples index the table directly
 
     values, probs = support(Q)
     one_hot = (values[:, :, None] == np.arange(3)).reshape(len(values), -1)
     exact = (probs * f(values)) @ (one_hot - Q.probs.ravel())
     for baseline in [None, 2.0, LeaveOneOutOptimalBaseline()]:
         estimate = expectation_gradient(f, Q, 50_000, rng=3, baseline=baseline)
-        assert np.all(np.abs(estimate.gradient - exact) < 4 * estimate.standard_error), baseline
+        assert np.all(
+            np.abs(estimate.gradient - exact) < 4 * estimate.standard_error
+        ), baseline

@@ -27,7 +27,11 @@ def f(z):
 def grad_f(z):
     """The gradient of ``f``'s polynomial in real z, written by hand."""
     return np.stack(
-        [2.0 * (z[:, 0] - 0.4) - 3.0 * z[:, 2], 2.0 * z[:, 2], 2.0 * z[:, 1] - 3.0 * z[:, 0]],
+        [
+            2.0 * (z[:, 0] - 0.4) - 3.0 * z[:, 2],
+            2.0 * z[:, 2],
+            2.0 * z[:, 1] - 3.0 * z[:, 0],
+        ],
         axis=1,
     )
 
@@ -63,7 +67,9 @@ def test_one_dimension_closed_form(terms_fn):
     phi = -0.7
     q = Bernoulli(logits=[phi])
     exact = np.exp(-phi) / (1.0 + np.exp(-phi)) ** 2
-    assert_within_standard_errors(terms_fn(lambda z: z[:, 0], q, NUM_SAMPLES, rng=SEED), exact)
+    assert_within_standard_errors(
+        terms_fn(lambda z: z[:, 0], q, NUM_SAMPLES, rng=SEED), exact
+    )
 
 
 def test_disarm_has_no_more_variance_than_arm_on_the_same_noise():
@@ -79,7 +85,9 @@ def simpson(integrand, low, high, num_nodes=400_001):
     u = np.linspace(low, high, num_nodes)
     weights = np.ones(num_nodes)
     weights[1:-1:2], weights[2:-1:2] = 4.0, 2.0
-    with np.errstate(divide="ignore"):  # logit(0) = -inf and logit(1) = inf are fine here
+    with np.errstate(
+        divide="ignore"
+    ):  # logit(0) = -inf and logit(1) = inf are fine here
         values = integrand(u)
     return (high - low) / (3.0 * (num_nodes - 1)) * np.dot(weights, values)
 
@@ -93,18 +101,27 @@ def straight_through_mean_by_uniform_quadrature(grad, logits, temperature):
     logits = np.asarray(logits, dtype=float)
     dim = logits.size
     probs = 1.0 / (1.0 + np.exp(-logits))
-    support = np.array([[(k >> d) & 1 for d in range(dim)] for k in range(2**dim)], float)
+    support = np.array(
+        [[(k >> d) & 1 for d in range(dim)] for k in range(2**dim)], float
+    )
     result = np.zeros(dim)
     for d in range(dim):
 
-        def integrand(u):
-            y = 1.0 / (1.0 + np.exp(-(logits[d] + np.log(u) - np.log1p(-u)) / temperature))
+        def integrand(u, d=d):
+            y = 1.0 / (
+                1.0 + np.exp(-(logits[d] + np.log(u) - np.log1p(-u)) / temperature)
+            )
             return y * (1.0 - y) / temperature
 
         split = 1.0 - probs[d]  # phi + L > 0  <=>  u > sigma(-phi) = 1 - sigma(phi)
-        weight = {0.0: simpson(integrand, 0.0, split), 1.0: simpson(integrand, split, 1.0)}
+        weight = {
+            0.0: simpson(integrand, 0.0, split),
+            1.0: simpson(integrand, split, 1.0),
+        }
         for z in support:
-            others = np.prod([probs[k] if z[k] else 1.0 - probs[k] for k in range(dim) if k != d])
+            others = np.prod(
+                [probs[k] if z[k] else 1.0 - probs[k] for k in range(dim) if k != d]
+            )
             result[d] += grad(z[None, :])[0, d] * others * weight[z[d]]
     return result
 
@@ -114,7 +131,9 @@ def straight_through_mean_by_uniform_quadrature(grad, logits, temperature):
 def test_straight_through_mean_two_ways(logits, temperature):
     q = Bernoulli(logits=logits)
     module = exact_straight_through_gradient(grad_f, q, temperature=temperature)
-    independent = straight_through_mean_by_uniform_quadrature(grad_f, logits, temperature)
+    independent = straight_through_mean_by_uniform_quadrature(
+        grad_f, logits, temperature
+    )
     np.testing.assert_allclose(module, independent, rtol=0, atol=1e-8)
 
 
@@ -123,7 +142,9 @@ def test_straight_through_mean_two_ways(logits, temperature):
 def test_straight_through_bias_is_its_exact_value(logits, temperature):
     # The sampled terms' mean is within 4 SE of the exact mean, and the bias is real.
     q = Bernoulli(logits=logits)
-    terms = gumbel_softmax_terms(grad_f, q, NUM_SAMPLES, temperature=temperature, rng=SEED)
+    terms = gumbel_softmax_terms(
+        grad_f, q, NUM_SAMPLES, temperature=temperature, rng=SEED
+    )
     exact_mean = exact_straight_through_gradient(grad_f, q, temperature=temperature)
     assert_within_standard_errors(terms, exact_mean)
     bias = exact_mean - exact_gradient(f, q)
@@ -135,7 +156,9 @@ def test_straight_through_closed_form_for_a_linear_function():
     # phi = 0 that is c * int sigma'(t)^2 dt = c / 6.
     q = Bernoulli(logits=[0.0, 0.0])
     c = np.array([2.0, -3.0])
-    exact = exact_straight_through_gradient(lambda z: np.broadcast_to(c, z.shape), q, temperature=1.0)
+    exact = exact_straight_through_gradient(
+        lambda z: np.broadcast_to(c, z.shape), q, temperature=1.0
+    )
     np.testing.assert_allclose(exact, c / 6.0, rtol=1e-12)
 
 
@@ -147,7 +170,10 @@ def test_relaxed_terms_are_unbiased_for_the_relaxed_objective():
 
     def relaxed_objective(phi):
         def integrand(u):
-            return 1.0 / (1.0 + np.exp(-(phi + np.log(u) - np.log1p(-u)) / temperature)) ** 2
+            return (
+                1.0
+                / (1.0 + np.exp(-(phi + np.log(u) - np.log1p(-u)) / temperature)) ** 2
+            )
 
         return simpson(integrand, 0.0, 1.0)
 
@@ -155,7 +181,12 @@ def test_relaxed_terms_are_unbiased_for_the_relaxed_objective():
     exact = (relaxed_objective(phi + step) - relaxed_objective(phi - step)) / (2 * step)
     q = Bernoulli(logits=[phi])
     terms = gumbel_softmax_terms(
-        lambda y: 2.0 * y, q, NUM_SAMPLES, temperature=temperature, rng=SEED, straight_through=False
+        lambda y: 2.0 * y,
+        q,
+        NUM_SAMPLES,
+        temperature=temperature,
+        rng=SEED,
+        straight_through=False,
     )
     assert_within_standard_errors(terms, exact)
 
@@ -178,7 +209,9 @@ def test_straight_through_samples_are_distributed_as_q():
 
 def test_same_seed_same_terms_and_f_cannot_change_the_samples():
     q = Bernoulli(logits=LOGITS[0])
-    np.testing.assert_array_equal(arm_terms(f, q, 10, rng=3), arm_terms(f, q, 10, rng=3))
+    np.testing.assert_array_equal(
+        arm_terms(f, q, 10, rng=3), arm_terms(f, q, 10, rng=3)
+    )
 
     def vandal(z):
         z[:] = 0.0
@@ -201,9 +234,13 @@ def test_any_bernoulli_family_is_accepted(terms_fn):
 @pytest.mark.parametrize("terms_fn", [arm_terms, disarm_terms])
 def test_bad_input_names_the_argument(terms_fn):
     q = Bernoulli(logits=[0.0, 1.0])
-    with pytest.raises(TypeError, match="^q must be a Bernoulli family, got DiagonalGaussian"):
+    with pytest.raises(
+        TypeError, match="^q must be a Bernoulli family, got DiagonalGaussian"
+    ):
         terms_fn(f, DiagonalGaussian(mean=0.0, log_std=0.0), 5, rng=0)
-    with pytest.raises(TypeError, match="^q must be a Bernoulli family, got Categorical"):
+    with pytest.raises(
+        TypeError, match="^q must be a Bernoulli family, got Categorical"
+    ):
         terms_fn(f, Categorical(logits=[[0.0, 1.0]]), 5, rng=0)
     with pytest.raises(TypeError, match="^q must be a family"):
         terms_fn(f, "q", 5, rng=0)
@@ -237,11 +274,16 @@ def test_gumbel_softmax_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="^temperature must be finite"):
         gumbel_softmax_terms(np.zeros_like, q, 5, temperature=np.inf)
     with pytest.raises(TypeError, match="^straight_through must be True or False"):
-        gumbel_softmax_terms(np.zeros_like, q, 5, temperature=1.0, straight_through="yes")
+        gumbel_softmax_terms(
+            np.zeros_like, q, 5, temperature=1.0, straight_through="yes"
+        )
     with pytest.raises(ValueError, match=r"^grad_f must return shape \(5, 2\)"):
         gumbel_softmax_terms(lambda z: z[:, 0], q, 5, temperature=1.0)
     with pytest.raises(TypeError, match="^q must be a Bernoulli family"):
-        exact_straight_through_gradient(np.zeros_like, DiagonalGaussian(0.0, 0.0),
-                                        temperature=1.0)
+        exact_straight_through_gradient(
+            np.zeros_like, DiagonalGaussian(0.0, 0.0), temperature=1.0
+        )
     with pytest.raises(ValueError, match="^an exact computation for q would need"):
-        exact_straight_through_gradient(np.zeros_like, Bernoulli(np.zeros(21)), temperature=1.0)
+        exact_straight_through_gradient(
+            np.zeros_like, Bernoulli(np.zeros(21)), temperature=1.0
+        )

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import support
+
 from elbo_grad import (
     Bernoulli,
     Categorical,
@@ -19,14 +19,19 @@ from elbo_grad import (
 )
 
 
-def test_elbo_gradient_is_within_four_standard_errors_of_the_exact_gradient(conjugate_model):
+def test_elbo_gradient_is_within_four_standard_errors_of_the_exact_gradient(
+    conjugate_model,
+):
     """Left: the estimate. Right: the conjugate model's closed-form ELBO gradient."""
     q = DiagonalGaussian(mean=0.4, log_std=-0.5)
     estimate = elbo_gradient(conjugate_model.log_joint, q, 200_000, rng=1)
     assert isinstance(estimate, Estimate) and estimate.num_samples == 200_000
     exact = conjugate_model.exact_elbo_gradient(q)
     assert np.all(np.abs(estimate.gradient - exact) < 4 * estimate.standard_error)
-    assert abs(estimate.elbo - conjugate_model.exact_elbo(q)) < 4 * estimate.elbo_standard_error
+    assert (
+        abs(estimate.elbo - conjugate_model.exact_elbo(q))
+        < 4 * estimate.elbo_standard_error
+    )
 
 
 def exact_elbo_gradient_by_enumeration(log_joint, q):
@@ -42,7 +47,9 @@ def test_elbo_gradient_matches_enumeration_for_bernoulli():
     exact = exact_elbo_gradient_by_enumeration(log_joint, q)
     for baseline in [None, 1.7, LeaveOneOutBaseline()]:
         estimate = elbo_gradient(log_joint, q, 100_000, rng=2, baseline=baseline)
-        assert np.all(np.abs(estimate.gradient - exact) < 4 * estimate.standard_error), baseline
+        assert np.all(
+            np.abs(estimate.gradient - exact) < 4 * estimate.standard_error
+        ), baseline
 
 
 def test_standard_error_is_the_spread_of_repeated_estimates():
@@ -60,11 +67,18 @@ def test_standard_error_is_the_spread_of_repeated_estimates():
 def test_terms_average_to_the_gradient_and_give_the_standard_error(family):
     log_joint = lambda z: -np.sum(np.asarray(z, float) ** 2, axis=1)  # noqa: E731
     estimate = elbo_gradient(log_joint, family, 500, rng=4, return_terms=True)
-    np.testing.assert_allclose(estimate.terms.mean(axis=0), estimate.gradient, atol=1e-12)
-    np.testing.assert_allclose(estimate.terms.std(axis=0, ddof=1) / np.sqrt(500), estimate.standard_error,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        estimate.terms.mean(axis=0), estimate.gradient, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        estimate.terms.std(axis=0, ddof=1) / np.sqrt(500),
+        estimate.standard_error,
+        rtol=1e-6,
+    )
     z = family.sample(500, rng=4)
-    np.testing.assert_allclose(elbo_terms(log_joint, family, z), estimate.terms, atol=1e-12)
+    np.testing.assert_allclose(
+        elbo_terms(log_joint, family, z), estimate.terms, atol=1e-12
+    )
     assert estimate.gradient.flags.writeable is False
 
 
@@ -84,12 +98,19 @@ def test_expectation_gradient_of_log_joint_is_not_the_elbo_gradient(conjugate_mo
     entropy gradient, (0, 1) for (mu, ln sigma).
     """
     q = DiagonalGaussian(0.5, -0.2)
-    elbo = elbo_gradient(conjugate_model.log_joint, q, 200_000, rng=6, return_terms=True)
-    not_elbo = expectation_gradient(conjugate_model.log_joint, q, 200_000, rng=6, return_terms=True)
+    elbo = elbo_gradient(
+        conjugate_model.log_joint, q, 200_000, rng=6, return_terms=True
+    )
+    not_elbo = expectation_gradient(
+        conjugate_model.log_joint, q, 200_000, rng=6, return_terms=True
+    )
     difference = elbo.terms - not_elbo.terms
     standard_error = difference.std(axis=0, ddof=1) / np.sqrt(200_000)
     assert np.all(np.abs(difference.mean(axis=0) - [0.0, 1.0]) < 4 * standard_error)
-    assert np.all(np.abs(elbo.gradient - conjugate_model.exact_elbo_gradient(q)) < 4 * elbo.standard_error)
+    assert np.all(
+        np.abs(elbo.gradient - conjugate_model.exact_elbo_gradient(q))
+        < 4 * elbo.standard_error
+    )
 
 
 def test_per_parameter_signal_and_baseline_in_score_function_terms():
@@ -108,7 +129,13 @@ def test_user_callables_cannot_corrupt_the_samples():
 
 def test_stateful_baselines_are_not_updated_by_the_estimator():
     baseline = MovingAverageBaseline(decay=0.5, initial=2.0)
-    elbo_gradient(lambda z: -z[:, 0] ** 2, DiagonalGaussian(0.0, 0.0), 100, rng=0, baseline=baseline)
+    elbo_gradient(
+        lambda z: -(z[:, 0] ** 2),
+        DiagonalGaussian(0.0, 0.0),
+        100,
+        rng=0,
+        baseline=baseline,
+    )
     assert baseline.value == 2.0
 
 
@@ -116,31 +143,60 @@ def test_a_baseline_subtracted_from_the_signal():
     q = Bernoulli([0.0])
     z = np.array([[1.0], [0.0]])
     signal = learning_signal(lambda z: 3.0 * z[:, 0], q, z)
-    np.testing.assert_allclose(elbo_terms(lambda z: 3.0 * z[:, 0], q, z, baseline=1.0),
-                               (signal - 1.0)[:, None] * (z - 0.5))
+    np.testing.assert_allclose(
+        elbo_terms(lambda z: 3.0 * z[:, 0], q, z, baseline=1.0),
+        (signal - 1.0)[:, None] * (z - 0.5),
+    )
 
 
 Q = DiagonalGaussian(0.0, 0.0)
 F = lambda z: z[:, 0]  # noqa: E731
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: elbo_gradient(Q, F, 10), TypeError, "^log_joint"),
-    (lambda: elbo_gradient(F, F, 10), TypeError, "^q"),
-    (lambda: elbo_gradient(F, DiagonalGaussian, 10), TypeError, "^q must be a family instance"),
-    (lambda: elbo_gradient(3, Q, 10), TypeError, "^log_joint"),
-    (lambda: expectation_gradient(None, Q, 10), TypeError, "^f"),
-    (lambda: elbo_gradient(F, Q, 10, return_terms="no"), TypeError, "^return_terms"),
-    (lambda: elbo_gradient(F, Q, 10, baseline=True), TypeError, "^baseline"),
-    (lambda: elbo_gradient(F, Q, 10, baseline="optimal"), TypeError, "^baseline"),
-    (lambda: elbo_gradient(F, Q, 10, baseline=LeaveOneOutBaseline), TypeError, "^baseline"),
-    (lambda: elbo_gradient(F, Q, 10**30), ValueError, "^num_samples"),
-    (lambda: elbo_gradient(F, Q, 0), ValueError, "^num_samples"),
-    (lambda: elbo_gradient(F, Q, 10, rng=-1), ValueError, "^rng"),
-    (lambda: elbo_gradient(lambda z: z[:, 0] + 1j, Q, 10), TypeError, "^log_joint must return real"),
-    (lambda: elbo_gradient(lambda z: z, Categorical(np.zeros((2, 2))), 10), ValueError, "^log_joint must return"),
-    (lambda: elbo_gradient(lambda z: np.log(z[:, 0] * 0), Q, 10), ValueError, "^log_joint returned NaN"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: elbo_gradient(Q, F, 10), TypeError, "^log_joint"),
+        (lambda: elbo_gradient(F, F, 10), TypeError, "^q"),
+        (
+            lambda: elbo_gradient(F, DiagonalGaussian, 10),
+            TypeError,
+            "^q must be a family instance",
+        ),
+        (lambda: elbo_gradient(3, Q, 10), TypeError, "^log_joint"),
+        (lambda: expectation_gradient(None, Q, 10), TypeError, "^f"),
+        (
+            lambda: elbo_gradient(F, Q, 10, return_terms="no"),
+            TypeError,
+            "^return_terms",
+        ),
+        (lambda: elbo_gradient(F, Q, 10, baseline=True), TypeError, "^baseline"),
+        (lambda: elbo_gradient(F, Q, 10, baseline="optimal"), TypeError, "^baseline"),
+        (
+            lambda: elbo_gradient(F, Q, 10, baseline=LeaveOneOutBaseline),
+            TypeError,
+            "^baseline",
+        ),
+        (lambda: elbo_gradient(F, Q, 10**30), ValueError, "^num_samples"),
+        (lambda: elbo_gradient(F, Q, 0), ValueError, "^num_samples"),
+        (lambda: elbo_gradient(F, Q, 10, rng=-1), ValueError, "^rng"),
+        (
+            lambda: elbo_gradient(lambda z: z[:, 0] + 1j, Q, 10),
+            TypeError,
+            "^log_joint must return real",
+        ),
+        (
+            lambda: elbo_gradient(lambda z: z, Categorical(np.zeros((2, 2))), 10),
+            ValueError,
+            "^log_joint must return",
+        ),
+        (
+            lambda: elbo_gradient(lambda z: np.log(z[:, 0] * 0), Q, 10),
+            ValueError,
+            "^log_joint returned NaN",
+        ),
+    ],
+)
 def test_bad_input_is_refused_with_the_argument_named(call, error, match):
     with np.errstate(divide="ignore"), pytest.raises(error, match=match):
         call()
@@ -157,4 +213,9 @@ def test_a_baseline_of_the_wrong_shape_is_named():
 
     q = Bernoulli([0.0, 0.0])
     with pytest.raises(ValueError, match="^baseline gave shape"):
-        score_function_terms(lambda z: np.ones((len(z), 2)), q, [[0.0, 1.0], [1.0, 1.0]], baseline=PerSample())
+        score_function_terms(
+            lambda z: np.ones((len(z), 2)),
+            q,
+            [[0.0, 1.0], [1.0, 1.0]],
+            baseline=PerSample(),
+        )

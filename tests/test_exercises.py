@@ -29,7 +29,8 @@ NOT_CHAPTERS = {"index.md", "preface.md", "bibliography.md", "api.md"}
 PAGES = sorted(
     path
     for path in CHAPTERS.rglob("*")
-    if path.suffix in (".ipynb", ".md") and ".ipynb_checkpoints" not in path.parts
+    if path.suffix in (".ipynb", ".md")
+    and ".ipynb_checkpoints" not in path.parts
     # chapters/api/: the API reference's pages, one per topic; not chapters either.
     and path.relative_to(CHAPTERS).parts[0] != "api"
 )
@@ -112,31 +113,48 @@ def problems(text: str) -> list[str]:
         issues.append("duplicate exercise labels")
     in_section = [d for d in exercises if section[0] <= d["position"] < section[1]]
     if len(in_section) < 2:
-        issues.append(f"the Exercises section has {len(in_section)} {{exercise}} directive(s), needs at least 2")
+        issues.append(
+            f"the Exercises section has {len(in_section)} {{exercise}} directive(s), needs at least 2"
+        )
 
     solutions = [d for d in found if d["name"] in ("solution", "solution-start")]
     for solution in solutions:
         if solution["argument"] not in labels:
-            issues.append(f"a solution names {solution['argument']!r}, which is not an exercise label here")
+            issues.append(
+                f"a solution names {solution['argument']!r}, which is not an exercise label here"
+            )
         if solution["options"].get("class", "").strip() != "dropdown":
-            issues.append(f"the solution to {solution['argument']!r} must be hidden (:class: dropdown)")
+            issues.append(
+                f"the solution to {solution['argument']!r} must be hidden (:class: dropdown)"
+            )
     solved = [solution["argument"] for solution in solutions]
-    for exercise, label in zip(exercises, labels):
+    for exercise, label in zip(exercises, labels, strict=True):
         if solved.count(label) != 1:
-            issues.append(f"exercise {label!r} has {solved.count(label)} solutions, needs exactly 1")
-        elif next(s for s in solutions if s["argument"] == label)["position"] < exercise["position"]:
+            issues.append(
+                f"exercise {label!r} has {solved.count(label)} solutions, needs exactly 1"
+            )
+        elif (
+            next(s for s in solutions if s["argument"] == label)["position"]
+            < exercise["position"]
+        ):
             issues.append(f"the solution to {label!r} comes before the exercise")
 
     # Gated solutions come in pairs: start, (cells), end, with no nesting.
-    gates = [d["name"] for d in found if d["name"] in ("solution-start", "solution-end")]
+    gates = [
+        d["name"] for d in found if d["name"] in ("solution-start", "solution-end")
+    ]
     if gates != ["solution-start", "solution-end"] * (len(gates) // 2):
-        issues.append("every {solution-start} must be closed by a {solution-end} before the next one")
+        issues.append(
+            "every {solution-start} must be closed by a {solution-end} before the next one"
+        )
     return issues
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES, ids=lambda p: p.name)
 def test_chapter_has_exercises_with_solutions(path):
-    assert not problems(page_text(path)), f"{path.name}: " + "; ".join(problems(page_text(path)))
+    assert not problems(page_text(path)), f"{path.name}: " + "; ".join(
+        problems(page_text(path))
+    )
 
 
 GOOD_PAGE = """# A chapter
@@ -176,11 +194,30 @@ It is done.
     ("change", "complaint"),
     [
         (lambda page: page.replace("## Exercises", "## Problems"), "no section headed"),
-        (lambda page: page.replace(":label: demo-two", ":label: demo-one"), "duplicate exercise labels"),
-        (lambda page: page.replace("```{solution} demo-two", "```{solution} demo-three"), "'demo-two' has 0"),
-        (lambda page: page.replace("```{solution} demo-two\n:class: dropdown", "```{solution} demo-two"), "dropdown"),
-        (lambda page: page.replace("````{solution-end}\n````\n", ""), "closed by a {solution-end}"),
-        (lambda page: page.replace("## Exercises\n", "") + "\n## Exercises\n", "has 0 {exercise}"),
+        (
+            lambda page: page.replace(":label: demo-two", ":label: demo-one"),
+            "duplicate exercise labels",
+        ),
+        (
+            lambda page: page.replace(
+                "```{solution} demo-two", "```{solution} demo-three"
+            ),
+            "'demo-two' has 0",
+        ),
+        (
+            lambda page: page.replace(
+                "```{solution} demo-two\n:class: dropdown", "```{solution} demo-two"
+            ),
+            "dropdown",
+        ),
+        (
+            lambda page: page.replace("````{solution-end}\n````\n", ""),
+            "closed by a {solution-end}",
+        ),
+        (
+            lambda page: page.replace("## Exercises\n", "") + "\n## Exercises\n",
+            "has 0 {exercise}",
+        ),
     ],
 )
 def test_the_checker_can_fail(change, complaint):
@@ -195,5 +232,7 @@ def test_exercise_labels_are_unique_across_the_book():
         for directive in directives(page_text(path)):
             label = directive["options"].get("label", "").strip()
             if directive["name"] == "exercise" and label:
-                assert label not in seen, f"exercise label {label!r} is used in {seen[label]} and {path.name}"
+                assert label not in seen, (
+                    f"exercise label {label!r} is used in {seen[label]} and {path.name}"
+                )
                 seen[label] = path.name

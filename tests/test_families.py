@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import rebuild, support
 from numpy.polynomial.hermite_e import hermegauss
 
-from conftest import rebuild, support
 from elbo_grad import Bernoulli, Categorical, DiagonalGaussian, Family
 
 
@@ -24,8 +24,11 @@ def test_score_is_the_central_difference_of_log_prob(family):
     step = 1e-6
     numeric = np.stack(
         [
-            (rebuild(family, family.params + step * e).log_prob(z)
-             - rebuild(family, family.params - step * e).log_prob(z)) / (2 * step)
+            (
+                rebuild(family, family.params + step * e).log_prob(z)
+                - rebuild(family, family.params - step * e).log_prob(z)
+            )
+            / (2 * step)
             for e in np.eye(family.num_params)
         ],
         axis=1,
@@ -35,7 +38,9 @@ def test_score_is_the_central_difference_of_log_prob(family):
 
 def test_log_prob_per_dimension_sums_to_log_prob(family):
     z = family.sample(6, rng=2)
-    np.testing.assert_allclose(family.log_prob_per_dimension(z).sum(axis=1), family.log_prob(z), rtol=1e-13)
+    np.testing.assert_allclose(
+        family.log_prob_per_dimension(z).sum(axis=1), family.log_prob(z), rtol=1e-13
+    )
 
 
 @pytest.mark.parametrize("squared", [False, True])
@@ -45,14 +50,21 @@ def test_score_mean_is_the_weighted_mean_of_the_score_matrix(family, squared):
     weights = np.random.default_rng(4).normal(size=50)
     score = family.score(z) ** (2 if squared else 1)
     np.testing.assert_allclose(
-        family.score_mean(z, weights, squared=squared), (weights[:, None] * score).mean(axis=0), atol=1e-13
+        family.score_mean(z, weights, squared=squared),
+        (weights[:, None] * score).mean(axis=0),
+        atol=1e-13,
     )
     per_parameter = np.random.default_rng(5).normal(size=(50, family.num_params))
-    np.testing.assert_allclose(family.score_mean(z, per_parameter), (per_parameter * family.score(z)).mean(axis=0))
+    np.testing.assert_allclose(
+        family.score_mean(z, per_parameter),
+        (per_parameter * family.score(z)).mean(axis=0),
+    )
 
 
 @pytest.mark.parametrize(
-    "q", [Bernoulli([0.3, -1.2]), Categorical([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])], ids=["bernoulli", "categorical"]
+    "q",
+    [Bernoulli([0.3, -1.2]), Categorical([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])],
+    ids=["bernoulli", "categorical"],
 )
 def test_discrete_probabilities_and_expected_score_by_enumeration(q):
     """Left: exp(log_prob) over the support. Right: the product of softmax/sigmoid probabilities."""
@@ -71,7 +83,9 @@ def test_gaussian_expected_score_is_zero_and_its_variance_the_fisher_information
     w = np.outer(weights, weights).ravel()
     score = q.score(q.mean + q.std * grid)
     np.testing.assert_allclose(w @ score, 0.0, atol=1e-13)
-    np.testing.assert_allclose(w @ score**2, np.r_[np.exp(-2 * q.log_std), 2.0, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(
+        w @ score**2, np.r_[np.exp(-2 * q.log_std), 2.0, 2.0], rtol=1e-12
+    )
 
 
 def test_categorical_samples_are_integers_that_index_a_table():
@@ -85,11 +99,22 @@ def test_categorical_samples_are_integers_that_index_a_table():
     assert np.all(np.abs(frequencies - q.probs[0]) < 4 * standard_error)
 
 
-@pytest.mark.parametrize("q", [DiagonalGaussian([0.0, 1.0], [0.0, 0.5]), Bernoulli([1.0, 2.0, 3.0]),
-                               Categorical(np.zeros((2, 4)))], ids=["gaussian", "bernoulli", "categorical"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        DiagonalGaussian([0.0, 1.0], [0.0, 0.5]),
+        Bernoulli([1.0, 2.0, 3.0]),
+        Categorical(np.zeros((2, 4))),
+    ],
+    ids=["gaussian", "bernoulli", "categorical"],
+)
 def test_with_params_keeps_the_shape_and_refuses_another(q):
     moved = q.with_params(q.params + 1.0)
-    assert type(moved) is type(q) and moved.dim == q.dim and moved.num_params == q.num_params
+    assert (
+        type(moved) is type(q)
+        and moved.dim == q.dim
+        and moved.num_params == q.num_params
+    )
     np.testing.assert_array_equal(moved.params, q.params + 1.0)
     with pytest.raises(ValueError, match="^params"):
         q.with_params(np.zeros(q.num_params + 1))
@@ -122,18 +147,23 @@ def test_gaussian_refuses_a_std_too_small_for_its_mean():
         DiagonalGaussian(1.0, -40.0)
     with pytest.raises(ValueError, match="^log_std"):
         DiagonalGaussian(0.0, -301.0)
-    q = DiagonalGaussian(1.0, np.log(1e-6))  # the smallest accepted: the score stays exact
+    q = DiagonalGaussian(
+        1.0, np.log(1e-6)
+    )  # the smallest accepted: the score stays exact
     z = q.sample(100_000, rng=0)
     noise = np.random.default_rng(0).standard_normal((100_000, 1))
     np.testing.assert_allclose(q.score(z)[:, 1], noise[:, 0] ** 2 - 1, atol=1e-6)
 
 
-@pytest.mark.parametrize("bad, error, match", [
-    ([1 + 5j], TypeError, "^logits"),
-    (["1.5"], TypeError, "^logits"),
-    ([np.nan], ValueError, "^logits"),
-    ([], ValueError, "^logits"),
-])
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ([1 + 5j], TypeError, "^logits"),
+        (["1.5"], TypeError, "^logits"),
+        ([np.nan], ValueError, "^logits"),
+        ([], ValueError, "^logits"),
+    ],
+)
 def test_bad_parameters_are_refused_with_the_argument_named(bad, error, match):
     with pytest.raises(error, match=match):
         Bernoulli(bad)
@@ -164,8 +194,12 @@ def test_huge_num_samples_is_refused_before_allocating():
 
 
 def test_same_seed_same_samples_and_a_generator_advances(family):
-    np.testing.assert_array_equal(family.sample(4, rng=3), family.sample(4, rng=np.random.default_rng(3)))
+    np.testing.assert_array_equal(
+        family.sample(4, rng=3), family.sample(4, rng=np.random.default_rng(3))
+    )
     generator = np.random.default_rng(3)
-    assert not np.array_equal(family.sample(50, rng=generator), family.sample(50, rng=generator))
+    assert not np.array_equal(
+        family.sample(50, rng=generator), family.sample(50, rng=generator)
+    )
     with pytest.raises(TypeError, match="^rng"):
         family.sample(3, rng=1.5)

@@ -7,8 +7,8 @@ import itertools
 
 import numpy as np
 import pytest
-
 from conftest import support
+
 from elbo_grad import (
     Bernoulli,
     DiagonalGaussian,
@@ -53,17 +53,25 @@ def exact_mean_and_variance(terms):
 
 def test_local_signals_keep_the_mean_and_lower_the_variance():
     """Left: the global signal's single-sample variance. Right: the local signal's, both exact."""
-    global_mean, global_variance = exact_mean_and_variance(elbo_terms(log_joint, Q, VALUES))
+    global_mean, global_variance = exact_mean_and_variance(
+        elbo_terms(log_joint, Q, VALUES)
+    )
     local_signal = local_learning_signal(local_log_joint, Q, VALUES)
-    local_mean, local_variance = exact_mean_and_variance(score_function_terms(lambda _: local_signal, Q, VALUES))
+    local_mean, local_variance = exact_mean_and_variance(
+        score_function_terms(lambda _: local_signal, Q, VALUES)
+    )
     np.testing.assert_allclose(global_mean, EXACT, atol=1e-13)
     np.testing.assert_allclose(local_mean, EXACT, atol=1e-13)
     assert np.all(local_variance < global_variance)
 
 
-@pytest.mark.parametrize("baseline", [None, LeaveOneOutBaseline()], ids=["none", "leave-one-out"])
+@pytest.mark.parametrize(
+    "baseline", [None, LeaveOneOutBaseline()], ids=["none", "leave-one-out"]
+)
 def test_local_elbo_gradient_is_unbiased(baseline):
-    estimate = local_elbo_gradient(local_log_joint, Q, 100_000, rng=5, baseline=baseline)
+    estimate = local_elbo_gradient(
+        local_log_joint, Q, 100_000, rng=5, baseline=baseline
+    )
     assert np.all(np.abs(estimate.gradient - EXACT) < 4 * estimate.standard_error)
 
 
@@ -73,19 +81,26 @@ def test_per_parameter_constant_baseline_keeps_the_mean_exactly():
     np.testing.assert_allclose(mean, EXACT, atol=1e-13)
 
 
-def test_moving_average_updated_by_the_caller_stays_unbiased_and_lowers_the_spread(conjugate_model):
+def test_moving_average_updated_by_the_caller_stays_unbiased_and_lowers_the_spread(
+    conjugate_model,
+):
     """A training-style loop: use the baseline, then update it. The mean of the estimates stays exact."""
     q = DiagonalGaussian(0.2, -0.3)
     baseline, rng = MovingAverageBaseline(decay=0.8), np.random.default_rng(7)
     estimates, plain = [], []
     for _ in range(300):
-        estimate = elbo_gradient(conjugate_model.log_joint, q, 20, rng=rng, baseline=baseline)
+        estimate = elbo_gradient(
+            conjugate_model.log_joint, q, 20, rng=rng, baseline=baseline
+        )
         baseline.update([estimate.elbo])
         estimates.append(estimate.gradient)
         plain.append(elbo_gradient(conjugate_model.log_joint, q, 20, rng=rng).gradient)
     estimates, plain = np.array(estimates[20:]), np.array(plain[20:])
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(estimates))
-    assert np.all(np.abs(estimates.mean(axis=0) - conjugate_model.exact_elbo_gradient(q)) < 4 * standard_error)
+    assert np.all(
+        np.abs(estimates.mean(axis=0) - conjugate_model.exact_elbo_gradient(q))
+        < 4 * standard_error
+    )
     assert np.all(estimates.std(axis=0) < plain.std(axis=0))
 
 
@@ -106,7 +121,9 @@ def exact_mean_of_estimate(baseline, num_samples):
 
 def test_same_batch_optimal_bias_shrinks_like_one_over_n():
     """The bias at n = 2, 3, 4, 5, exactly: n * bias tends to a constant."""
-    biases = np.array([exact_mean_of_estimate(SameBatchOptimalBaseline(), n) for n in (2, 3, 4, 5)])
+    biases = np.array(
+        [exact_mean_of_estimate(SameBatchOptimalBaseline(), n) for n in (2, 3, 4, 5)]
+    )
     assert np.all(np.abs(biases[-1]) < np.abs(biases[0]))
     scaled = biases * np.array([2, 3, 4, 5])[:, None]
     np.testing.assert_allclose(scaled[-1], scaled[-2], rtol=0.3)

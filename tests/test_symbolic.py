@@ -12,10 +12,12 @@ from elbo_grad.symbolic import (
     bernoulli,
     book_form,
     categorical,
+    check_link,
     equal,
     examples,
     exponential,
     gaussian,
+    gradient_of_integral,
     latex,
     normal_log_density,
     standard_normal_expectation,
@@ -249,3 +251,16 @@ def test_latex_speaks_the_books_notation():
     sigma = sp.Symbol(r"\sigma", positive=True)
     assert equal(book_form(q.log_density).subs(sigma, sp.exp(q.params[1])), q.log_density)
     assert latex(sp.Matrix([q.params[0]])) == r"\left[\begin{matrix}\mu\end{matrix}\right]"
+
+
+def test_a_side_sympy_cannot_do_is_not_agreement():
+    """With ln p = -floor(z) SymPy leaves the ELBO's integral undone: no check can pass.
+
+    The undone side evaluates to NaN, which must not count as close to anything: if it
+    did, the book's form and a version without the entropy term would both pass.
+    """
+    q = exponential()
+    log_joint = -sp.floor(q.variable)
+    dropped_entropy = [gradient_of_integral(lambda p: p.q * p.log_p)]
+    assert not check_link("L1", q, log_joint)
+    assert not check_link("L1", q, log_joint, candidate=dropped_entropy)

@@ -35,37 +35,9 @@ NOTEBOOKS = sorted(
 MAX_WIDTH = 88
 
 # Notebooks still failing each check (computed from the committed notebooks).
-WIDTH_PENDING = {
-    "belief-network.ipynb",
-    "derivation-score.ipynb",
-    "estimator.ipynb",
-    "objective.ipynb",
-    "own-model.ipynb",
-    "variance-reduction.ipynb",
-    "variance.ipynb",
-}
-FIGURE_PENDING = {
-    "belief-network.ipynb",
-    "derivation-expectation.ipynb",
-    "derivation-integrals.ipynb",
-    "derivation-score.ipynb",
-    "estimator.ipynb",
-    "objective.ipynb",
-    "own-model.ipynb",
-    "variance-reduction.ipynb",
-    "variance.ipynb",
-}
-FOLDED_PENDING = {
-    "belief-network.ipynb",
-    "derivation-expectation.ipynb",
-    "derivation-integrals.ipynb",
-    "derivation-score.ipynb",
-    "estimator.ipynb",
-    "objective.ipynb",
-    "own-model.ipynb",
-    "variance-reduction.ipynb",
-    "variance.ipynb",
-}
+WIDTH_PENDING: set[str] = set()
+FIGURE_PENDING: set[str] = set()
+FOLDED_PENDING: set[str] = set()
 
 # Output types whose text the page shows, and the richer forms that, when
 # present, are shown instead of text/plain.
@@ -211,10 +183,24 @@ def has_assert(source: str) -> bool:
 
 
 def unfolded_verification_cells(path: Path) -> list[str]:
-    """The verification cells of the notebook that a reader sees unfolded."""
+    """The verification cells of the notebook that a reader sees unfolded.
+
+    A code cell inside an exercise's solution (between ``{solution-start}``
+    with ``:class: dropdown`` and ``{solution-end}``) is folded with it.
+    """
     found = []
-    for index, cell in _cells(path, "code"):
+    in_solution = False
+    for index, cell in enumerate(_load(path)["cells"]):
         source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            start, end = source.rfind("{solution-start}"), source.rfind("{solution-end}")
+            if start > end:  # the cell opens a solution (and leaves it open)
+                in_solution = ":class: dropdown" in source[start:]
+            elif end > start:
+                in_solution = False
+            continue
+        if cell["cell_type"] != "code" or in_solution:
+            continue
         tags = cell.get("metadata", {}).get("tags", [])
         if has_assert(source) and not any(FOLD_TAG.match(tag) for tag in tags):
             first = next((line for line in source.splitlines() if line.strip()), "")

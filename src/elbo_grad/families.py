@@ -192,7 +192,7 @@ class Family(Protocol):
 
 
 def _weights(weights: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
-    weights = np.asarray(weights, dtype=float)
+    weights = _checks.real_array(weights, "weights", copy=False)
     if weights.shape not in ((shape[0],), shape):
         raise ValueError(
             f"weights must have shape ({shape[0]},) or {shape}, got {weights.shape}"

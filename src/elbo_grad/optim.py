@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import MAX_ELEMENTS, count, family, function, generator, scalar
-from .estimators import elbo_gradient
+from ._checks import MAX_ELEMENTS, count, family, flag, function, generator, scalar
+from .estimators import _baseline, elbo_gradient
 
 __all__ = ["SGD", "Adam", "FitResult", "fit"]
 
@@ -224,6 +224,8 @@ def fit(
     if callback is not None:
         function(callback, "callback")
     rng = generator(rng)
+    progress = flag(progress, "progress")
+    _baseline(baseline)  # refuses classes, bools and strings by name, before a stateful one is wrapped
     recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
     path = np.empty((num_steps + 1, q.num_params))
     elbo = np.empty(num_steps)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import functools
 import inspect
 import json
 import os
@@ -138,6 +139,8 @@ def run_case(target: str, fn, args=(), kwargs=None, *, valid: bool, names=(), ch
     before = snapshot((args, fixed, tuple(watch)))
     kept = snapshot(tuple(watch_on_error))
     TALLY[target]["cases"] += 1
+    if TALLY_FILE and sum(c["cases"] for c in TALLY.values()) % 500 == 0:
+        _write_tally()  # also a run stopped early leaves its counts
     result, error = None, None
     try:
         try:
@@ -210,6 +213,7 @@ DEEP = deep_list()
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
+@functools.lru_cache(maxsize=None)
 def reals(low: float, high: float):
     """Floats and integers in [low, high], with the edges, zero and tiny values."""
     specials = [v for v in (low, high, 0.0, -0.0, 1e-300, -1e-300, 5e-324, 1.0, -1.0) if low <= v <= high]
@@ -232,8 +236,17 @@ BAD_FLAGS = ["no", "True", 1, 0, 1.0, None, np.nan, [True]]
 BAD_RNGS = ["seed", 1.5, True, 1 + 1j, -1, [1.5], object(), np.random.Generator]
 
 
+_BAD_CACHE: dict = {}
+
+
 def bad(pool):
-    return st.sampled_from(pool)
+    """``st.sampled_from(pool)``, built once per pool (building strategies is Hypothesis's main cost)."""
+    key = tuple(id(value) for value in pool)
+    if key not in _BAD_CACHE:
+        if len(_BAD_CACHE) > 2000:
+            _BAD_CACHE.clear()
+        _BAD_CACHE[key] = (st.sampled_from(pool), pool)  # the pool is kept alive with its key
+    return _BAD_CACHE[key][0]
 
 
 @st.composite
@@ -260,6 +273,10 @@ def families(draw, kinds=("gaussian", "bernoulli", "categorical"), max_dim: int 
         return Bernoulli([draw(reals(-logit, logit)) for _ in range(dim)])
     dim, k = draw(st.integers(1, max(1, max_dim - 1))), draw(st.integers(2, max_categories))
     return Categorical([[draw(reals(-logit, logit)) for _ in range(k)] for _ in range(dim)])
+
+
+gaussian_params = functools.lru_cache(maxsize=None)(gaussian_params)
+families = functools.lru_cache(maxsize=None)(families)
 
 
 def support_of(q):

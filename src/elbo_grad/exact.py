@@ -161,7 +161,11 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     """
     function(f, "f")
     z, weights = integration_rule(q, num_points=num_points)
-    values = np.asarray(f(z))
+    values = f(z)
+    try:
+        values = np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"f must return a regular array: {error}") from None
     if values.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {values.dtype}")
     values = values.astype(float, copy=False)

@@ -108,11 +108,12 @@ class Adam:
         array([0.9])
         """
         self.num_steps += 1
+        gradient = np.asarray(gradient, dtype=np.longdouble)  # g^2 of a g below 1e-154 must not underflow to 0
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
         self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
         mean = self.mean / (1 - self.beta1**self.num_steps)
         mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
-        return params + self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+        return params + (self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)).astype(float)
 
 
 class _Recorder:

@@ -302,14 +302,19 @@ def score_reference(q, z):
         std = np.exp(np.asarray(q.log_std, dtype=np.longdouble))
         eps = (z.astype(np.longdouble) - mean) / std
         return np.concatenate([eps / std, eps**2 - 1], axis=1)
-    if isinstance(q, Bernoulli):
+    if isinstance(q, Bernoulli):  # z - pi = 1 - pi = sigma(-phi) for z = 1, -pi for z = 0
         logits = np.asarray(q.params, dtype=np.longdouble)
-        return z - np.exp(-np.logaddexp(0, -logits))
+        return np.where(z == 1, np.exp(-np.logaddexp(0, logits)), -np.exp(-np.logaddexp(0, -logits)))
     k = q.num_categories
     logits = np.asarray(q.params, dtype=np.longdouble).reshape(q.dim, k)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
-    return ((z[:, :, None] == np.arange(k)) - probs).reshape(len(z), -1)
+    others = probs.sum(axis=1, keepdims=True) - probs  # 1 - pi_k, summed over j != k below where it matters
+    for d in range(q.dim):
+        for j in range(k):
+            others[d, j] = np.sum(np.delete(probs[d], j))
+    one_hot = z[:, :, None] == np.arange(k)
+    return np.where(one_hot, others, -probs).reshape(len(z), -1)
 
 
 def close(actual, expected, rtol: float = 1e-6, atol: float = 0.0, what: str = "result") -> None:

@@ -237,7 +237,11 @@ def fit(
             estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
             if recorder is not None:  # a stateful baseline learns from this step's signals, after the step
                 baseline.update(recorder.signal)
-            q = q.with_params(stepper.step(q.params, estimate.gradient))
+            try:
+                q = q.with_params(stepper.step(q.params, estimate.gradient))
+            except ValueError as error:
+                raise ValueError(f"q's parameters after step {step + 1} are refused ({error}): "
+                                 "try a smaller step_size") from None
             path[step + 1], elbo[step] = q.params, estimate.elbo
             done = step + 1
             if callback is not None:

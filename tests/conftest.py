@@ -43,3 +43,23 @@ def support(q):
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         return values, np.prod(probs[np.arange(q.dim), values], axis=1)
     raise TypeError(type(q).__name__)
+
+
+# Hypothesis profiles of the fuzz suite (tests/test_fuzz.py): ``fast`` is the
+# default (``make test``); ``fuzz`` runs at least 10**4 cases per public
+# function (``HYPOTHESIS_PROFILE=fuzz``). Both derandomised: the same cases
+# every run.
+import os  # noqa: E402
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_FUZZ_COMMON = dict(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+settings.register_profile("fast", max_examples=25, **_FUZZ_COMMON)
+settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", 10_000)), **_FUZZ_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))

@@ -51,6 +51,8 @@ def _real(value: object, name: str) -> np.ndarray:
     """``np.asarray(value)`` of a real dtype, or a named error."""
     if isinstance(value, type):
         raise TypeError(f"{name} must be an array of real numbers, not a class")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be real numbers, got a bool")
     try:
         array = np.asarray(value)
     except RecursionError:
@@ -122,7 +124,11 @@ def evaluate(f: Callable, z: np.ndarray, name: str, *shapes: tuple) -> np.ndarra
     if z.flags.writeable:
         z = z.view()
         z.flags.writeable = False
-    values = np.asarray(f(z))
+    values = f(z)
+    try:
+        values = np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} must return a regular array: {error}") from None
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must return real numbers, got dtype {values.dtype}")
     if values.shape not in shapes:

@@ -157,7 +157,7 @@ class MovingAverageBaseline:
         signal : array_like
             This step's learning signals.
         """
-        signal = _checks.real_array(signal, "signal", copy=False)
+        signal, _ = _signal(signal)
         self.value = float(self.decay * self.value + (1.0 - self.decay) * _mean(signal))
 
 
@@ -180,6 +180,24 @@ class LeaveOneOutBaseline:
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         signal, _ = _signal(signal, minimum=2)
         return _sum_of_others(signal / (len(signal) - 1))
+
+
+def _unit_scale(signal: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Signal and score columns divided by their largest magnitudes, and the signal's scale.
+
+    The coefficient is linear in the signal and unchanged by scaling a column
+    of the score, so it is computed on these, where no product overflows.
+    """
+    def power_of_two(x):  # dividing by a power of two rounds nothing: rows stay independent
+        return np.ldexp(1.0, np.frexp(np.where(x > 0, x, 1.0))[1] - 1)
+
+    scale = float(power_of_two(np.max(np.abs(signal))))
+    return signal / scale, score / power_of_two(np.max(np.abs(score), axis=0)), scale
+
+
+def _rescale(coefficient: np.ndarray, scale: float) -> np.ndarray:
+    with np.errstate(over="ignore"):  # beyond 1.8e308 there is no finite coefficient
+        return coefficient * scale
 
 
 def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -212,8 +230,8 @@ class SameBatchOptimalBaseline:
         return "SameBatchOptimalBaseline()"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
-        signal, score = _signal(signal, score, minimum=2)
-        return _coefficient(signal, score)[None, :]
+        signal, score, scale = _unit_scale(*_signal(signal, score, minimum=2))
+        return _rescale(_coefficient(signal, score)[None, :], scale)
 
 
 class LeaveOneOutOptimalBaseline:
@@ -234,7 +252,7 @@ class LeaveOneOutOptimalBaseline:
         return "LeaveOneOutOptimalBaseline()"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
-        signal, score = _signal(signal, score, minimum=3)
+        signal, score, scale = _unit_scale(*_signal(signal, score, minimum=3))
         x = signal.reshape(len(score), -1) * score
         # Sums over j != i of data shifted by sample 0 (one of the others for i >= 1).
         dx, dy, m = x - x[0], score - score[0], len(score) - 1
@@ -244,7 +262,7 @@ class LeaveOneOutOptimalBaseline:
         varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
         coefficient = np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
         coefficient[0] = _coefficient(signal[1:], score[1:])  # row 0 from rows 1..n-1
-        return coefficient
+        return _rescale(coefficient, scale)
 
 
 class NVILBaseline:

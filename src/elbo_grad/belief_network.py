@@ -41,7 +41,7 @@ def _binary(value: object, name: str, width: int | None = None) -> np.ndarray:
 def _states(num_hidden: int, width: int) -> np.ndarray:
     """All :math:`2^H` binary vectors, refused before allocating if ``2**H * width`` exceeds ``MAX_ENTRIES``."""
     if 2**num_hidden * max(width, num_hidden) > MAX_ENTRIES:
-        raise ValueError(f"an exact sum over 2**{num_hidden} latent states x {width} would exceed "
+        raise ValueError(f"an exact sum over 2**{num_hidden} latent states (num_hidden) x {width} would exceed "
                          f"{MAX_ENTRIES} numbers: use fewer hidden units or fewer rows")
     return ((np.arange(2**num_hidden)[:, None] >> np.arange(num_hidden)) & 1).astype(float)
 

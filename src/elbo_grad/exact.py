@@ -105,11 +105,11 @@ def integration_rule(q, *, num_points: int = 20) -> tuple[np.ndarray, np.ndarray
     5.0
     """
     family(q)
+    num_points = count(num_points, "num_points")
     if isinstance(q, (Bernoulli, Categorical)):
         z = enumerate_support(q)
         weights = np.exp(q.log_prob(z))
     elif isinstance(q, DiagonalGaussian):
-        num_points = count(num_points, "num_points")
         if num_points > MAX_NUM_POINTS:
             raise ValueError(
                 f"num_points must be at most {MAX_NUM_POINTS}: beyond it NumPy's Gauss-Hermite "
@@ -154,7 +154,11 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     """
     function(f, "f")
     z, weights = integration_rule(q, num_points=num_points)
-    values = np.asarray(f(z))
+    values = f(z)
+    try:
+        values = np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"f must return a regular array: {error}") from None
     if values.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {values.dtype}")
     values = values.astype(float, copy=False)
@@ -313,7 +317,9 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
     signal = evaluate(f, z, "f", (z.shape[0],), (z.shape[0], q.num_params))
     squared_score = q.score(z) ** 2
     signal = signal.reshape(z.shape[0], -1)
-    return (weights @ (signal * squared_score)) / (weights @ squared_score)
+    second_moment = weights @ squared_score  # 0 where s_k is 0 on q's support: any b is optimal, take 0
+    varies = second_moment > 0
+    return np.where(varies, weights @ (signal * squared_score) / np.where(varies, second_moment, 1.0), 0.0)
 
 
 def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.ndarray:

@@ -155,7 +155,7 @@ class Family(Protocol):
 
 
 def _weights(weights: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
-    weights = np.asarray(weights, dtype=float)
+    weights = _checks.real_array(weights, "weights", copy=False)
     if weights.shape not in ((shape[0],), shape):
         raise ValueError(
             f"weights must have shape ({shape[0]},) or {shape}, got {weights.shape}"
@@ -396,8 +396,8 @@ class Bernoulli(Family):
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
         return self._binary(z) * self.logits - np.logaddexp(0.0, self.logits)
 
-    def score(self, z: ArrayLike) -> np.ndarray:
-        return self._binary(z) - self.probs
+    def score(self, z: ArrayLike) -> np.ndarray:  # 1 - pi as sigma(-phi): exact also where pi rounds to 1
+        return np.where(self._binary(z) == 1.0, _sigmoid(-self.logits), -self.probs)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
@@ -486,7 +486,10 @@ class Categorical(Family):
 
     def score(self, z: ArrayLike) -> np.ndarray:
         one_hot = self._indices(z)[:, :, None] == np.arange(self.num_categories)
-        return (one_hot - self.probs).reshape(len(one_hot), -1)
+        probs = self.probs  # 1 - pi_k as the sum of the others' pi: exact also where pi_k rounds to 1
+        top = np.arange(self.num_categories) == np.argmax(probs, axis=1)[:, None]
+        complement = np.where(top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs)
+        return np.where(one_hot, complement, -probs).reshape(len(one_hot), -1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:

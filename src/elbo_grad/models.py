@@ -342,7 +342,11 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
         raise ValueError(f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}")
     points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
     points.flags.writeable = False
-    log_density = np.asarray(log_joint(points))
+    log_density = log_joint(points)
+    try:
+        log_density = np.asarray(log_density)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"log_joint must return a regular array: {error}") from None
     if log_density.dtype.kind not in "biuf":
         raise TypeError(f"log_joint must return real numbers, got dtype {log_density.dtype}")
     log_density = log_density.astype(float)

@@ -8,8 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import MAX_ELEMENTS, count, family, function, generator, scalar
-from .estimators import elbo_gradient
+from ._checks import MAX_ELEMENTS, count, family, flag, function, generator, scalar
+from .estimators import _baseline, elbo_gradient
 
 __all__ = ["SGD", "Adam", "FitResult", "fit"]
 
@@ -86,11 +86,12 @@ class Adam:
             The new parameters.
         """
         self.num_steps += 1
+        gradient = np.asarray(gradient, dtype=np.longdouble)  # g^2 of a g below 1e-154 must not underflow to 0
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
         self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
         mean = self.mean / (1 - self.beta1**self.num_steps)
         mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
-        return params + self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+        return params + (self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)).astype(float)
 
 
 class _Recorder:
@@ -200,6 +201,8 @@ def fit(
     if callback is not None:
         function(callback, "callback")
     rng = generator(rng)
+    progress = flag(progress, "progress")
+    _baseline(baseline)  # refuses classes, bools and strings by name, before a stateful one is wrapped
     recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
     path = np.empty((num_steps + 1, q.num_params))
     elbo = np.empty(num_steps)
@@ -210,7 +213,11 @@ def fit(
             estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
             if recorder is not None:  # a stateful baseline learns from this step's signals, after the step
                 baseline.update(recorder.signal)
-            q = q.with_params(stepper.step(q.params, estimate.gradient))
+            try:
+                q = q.with_params(stepper.step(q.params, estimate.gradient))
+            except ValueError as error:
+                raise ValueError(f"q's parameters after step {step + 1} are refused ({error}): "
+                                 "try a smaller step_size") from None
             path[step + 1], elbo[step] = q.params, estimate.elbo
             done = step + 1
             if callback is not None:

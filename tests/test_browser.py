@@ -105,19 +105,12 @@ LAUNCH_HOSTS = ("colab.research.google.com", "mybinder.org")
 
 # TEMPORARY, strict xfail: no chapter has a folded (hide-input) cell yet.
 # When one does, the toggle test passes (XPASS) and fails until this is False.
-TOGGLE_PENDING = True
+TOGGLE_PENDING = False
 
 # TEMPORARY allow-list, strict xfail: pages that show a plot as a bare cell
 # output instead of a numbered, captioned figure ({glue:figure}).  A listed
 # page that complies fails (XPASS) until it is removed.
-UNCAPTIONED_TODO = {
-    "chapters/belief-network.html",
-    "chapters/estimator.html",
-    "chapters/objective.html",
-    "chapters/own-model.html",
-    "chapters/variance-reduction.html",
-    "chapters/variance.html",
-}
+UNCAPTIONED_TODO: set[str] = set()
 
 # Pages Sphinx writes for machines, not chapters: no math of ours, nothing to read.
 SKIPPED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}

@@ -59,7 +59,7 @@ def test_notebook_has_no_local_paths_or_timings(path):
 # Notebooks last executed before tools/execute_notebooks.py merged stream
 # outputs; re-executing them with it empties this set (strict xfail: a listed
 # notebook that complies fails until it is removed from the set).
-SPLIT_STREAMS_PENDING = {"belief-network.ipynb"}
+SPLIT_STREAMS_PENDING: set[str] = set()
 
 
 def _split_streams(notebook: dict) -> int:

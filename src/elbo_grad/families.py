@@ -96,7 +96,7 @@ class Family(Protocol):
         Returns
         -------
         ndarray, shape (n, D)
-            The row sums are :meth:`log_prob`.
+            The row sums are :meth:`Family.log_prob`.
         """
 
     def log_prob(self, z: ArrayLike) -> np.ndarray:

@@ -459,7 +459,7 @@ _INSPECT_PAGE = r"""
     out.mathErrors.push(el.getAttribute('data-mjx-error') || snippet(el.textContent));
   }
   // 3. Raw TeX in text outside code: math that MathJax never saw.
-  const notProse = 'script, style, noscript, template, textarea, pre, code, kbd, samp, tt, mjx-container, .highlight';
+  const notProse = 'script, style, noscript, template, textarea, pre, code, kbd, samp, tt, mjx-container, .highlight, .sig';
   const rawTex = /\$\$|\\(?:begin|end)\{|\\[A-Za-z]{2,}|\\[()[\]]|\$(?=\S)[^$\n]*?\S\$|\$\S\$/;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => (node.parentElement && node.parentElement.closest(notProse))

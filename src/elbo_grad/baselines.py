@@ -188,7 +188,8 @@ def _unit_scale(signal: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     The coefficient is linear in the signal and unchanged by scaling a column
     of the score, so it is computed on these, where no product overflows.
     """
-    def power_of_two(x):  # dividing by a power of two rounds nothing: rows stay independent
+    # dividing by a power of two rounds nothing: rows stay independent
+    def power_of_two(x):
         return np.ldexp(1.0, np.frexp(np.where(x > 0, x, 1.0))[1] - 1)
 
     scale = float(power_of_two(np.max(np.abs(signal))))

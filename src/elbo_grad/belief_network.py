@@ -13,6 +13,7 @@ import dataclasses
 import sys
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks
 from .baselines import LeaveOneOutBaseline, NVILBaseline
@@ -240,7 +241,9 @@ class SigmoidBeliefNetwork:
         probs = _sigmoid(z @ self.weights.T + self.visible_bias)
         return (rng.random(probs.shape) < probs).astype(float), z
 
-    def _tables(self, x: object, recognition: RecognitionNetwork):
+    def _tables(
+        self, x: object, recognition: object
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         x = _binary(x, "x", self.num_visible)
         if not isinstance(recognition, RecognitionNetwork) or recognition.weights.shape != (self.num_hidden, self.num_visible):
             raise TypeError(f"recognition must be a RecognitionNetwork with {self.num_hidden} hidden and "
@@ -422,14 +425,19 @@ class RecognitionNetwork(Family):
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=1)
 
     def _bound(self) -> RecognitionNetwork:
-        if self.x is None:
-            raise ValueError("this RecognitionNetwork has no input: call recognition.given(x) first")
+        self._inputs()
         return self
 
+    def _inputs(self) -> np.ndarray:
+        if self.x is None:
+            raise ValueError("this RecognitionNetwork has no input: call recognition.given(x) first")
+        return self.x
+
     def _repeats(self, num_rows: int, name: str) -> int:
-        if num_rows % len(self._bound().x):
-            raise ValueError(f"{name} must be a multiple of len(x) = {len(self.x)}, one block per data row; got {num_rows}")
-        return num_rows // len(self.x)
+        x = self._inputs()
+        if num_rows % len(x):
+            raise ValueError(f"{name} must be a multiple of len(x) = {len(x)}, one block per data row; got {num_rows}")
+        return num_rows // len(x)
 
     def _centred(self, z: object) -> np.ndarray:
         z = _binary(z, "z", self.dim)
@@ -446,19 +454,20 @@ class RecognitionNetwork(Family):
         return z * logits - np.logaddexp(0.0, logits)
 
     def score(self, z: object) -> np.ndarray:
-        centred = self._centred(z)
-        inputs = np.tile(np.hstack([self.x, np.ones((len(self.x), 1))]), (len(centred) // len(self.x), 1))
+        centred, x = self._centred(z), self._inputs()
+        inputs = np.tile(np.hstack([x, np.ones((len(x), 1))]), (len(centred) // len(x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
-    def score_mean(self, z: object, weights: object, *, squared: bool = False) -> np.ndarray:
+    def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False) -> np.ndarray:
         if squared or np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        centred = self._centred(z)
+        centred, x = self._centred(z), self._inputs()
         weights = _checks.real_array(weights, "weights", ndim=1, copy=False)
         if weights.shape != (len(centred),):
             raise ValueError(f"weights must have shape ({len(centred)},), got {weights.shape}")
-        per_row = (weights[:, None] * centred).reshape(-1, len(self.x), self.dim).sum(axis=0)  # (N, H)
-        return np.concatenate([per_row.T @ self.x, per_row.sum(axis=0)[:, None]], axis=1).ravel() / len(centred)
+        # (N, H)
+        per_row = (weights[:, None] * centred).reshape(-1, len(x), self.dim).sum(axis=0)
+        return np.concatenate([per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1).ravel() / len(centred)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -574,11 +583,13 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
     """
     data = _binary(data, "data")
     (num_data, num_visible), num_hidden = data.shape, _checks.count(num_hidden, "num_hidden")
-    _states(num_hidden, max(num_data, num_visible))  # the exact log-likelihood must be affordable
+    # the exact log-likelihood must be affordable
+    _states(num_hidden, max(num_data, num_visible))
     batch_size, num_samples = _checks.count(batch_size, "batch_size"), _checks.count(num_samples, "num_samples")
     if batch_size > num_data:
         raise ValueError(f"batch_size must be at most the {num_data} rows of data, got {batch_size}")
-    num_steps = _checks.count(num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size)  # minibatch order
+    # minibatch order
+    num_steps = _checks.count(num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size)
     centering, input_baseline, variance_normalization, leave_one_out = (
         _checks.flag(value, name) for value, name in [(centering, "centering"), (input_baseline, "input_baseline"),
                                                       (variance_normalization, "variance_normalization"),
@@ -602,9 +613,11 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
     def baseline_for(x: np.ndarray):
         if leave_one_out:
             return _PerRow(LeaveOneOutBaseline(), len(x))
-        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil
+        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil  # type: ignore[union-attr]  # an input baseline is always an NVILBaseline
 
-    evaluations, variances = [], []  # one tuple appended per measurement: Ctrl-C leaves no half record
+    # one tuple appended per measurement: Ctrl-C leaves no half record
+    evaluations: list[tuple[int, float, float]] = []
+    variances: list[tuple[int, float, float]] = []
 
     def evaluate(step: int, model: SigmoidBeliefNetwork, recognition: RecognitionNetwork, force: bool) -> None:
         if (step % eval_every == 0 or force) and not (evaluations and evaluations[-1][0] == step):
@@ -617,13 +630,15 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
             estimates = [elbo_gradient(lambda z: model.log_joint(data, z), q, num_samples * num_data,
                                        rng=variance_rng, baseline=baseline_for(data)).gradient
                          for _ in range(variance_repeats)]
-            scale = 1.0 if nvil is None else nvil.scale  # measured before variance normalisation
+            # measured before variance normalisation
+            scale = 1.0 if nvil is None else nvil.scale
             exact = model.exact_elbo_gradient(data, recognition)[1]
             variances.append((step, float(np.var(estimates, axis=0, ddof=1).sum() * scale**2), float(exact @ exact)))
 
     order = np.concatenate([order_rng.permutation(num_data) for _ in range(-(-num_steps * batch_size // num_data))])
     elbo_estimate = np.empty(num_steps)
-    state, interrupted = (model, recognition, 0), False  # the state is replaced in one assignment per step
+    # the state is replaced in one assignment per step
+    state, interrupted = (model, recognition, 0), False
     try:
         for step in range(num_steps):
             model, recognition, _ = state
@@ -631,8 +646,14 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
             x = data[order[step * batch_size : (step + 1) * batch_size]]
             q = recognition.given(x)
             z = q.sample(num_samples * batch_size, rng=sample_rng)
-            signal = learning_signal(lambda z: model.log_joint(x, z), q, z)
-            grad_phi = score_function_terms(lambda _: signal, q, z, baseline=baseline_for(x)).mean(axis=0)
+            # each lambda is called here, in its own iteration: B023 cannot see that
+            signal = learning_signal(lambda z: model.log_joint(x, z), q, z)  # noqa: B023
+            grad_phi = score_function_terms(
+                lambda _: signal,  # noqa: B023
+                q,
+                z,
+                baseline=baseline_for(x),
+            ).mean(axis=0)
             grad_theta = model.grad_log_joint(x, z).mean(axis=0)
             if nvil is not None:  # the caller updates the baseline, after the step
                 nvil.update(signal, np.tile(x, (num_samples, 1)) if input_baseline else None)
@@ -644,7 +665,7 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
         print(f"interrupted after {state[2]} of {num_steps} steps", file=sys.stderr)
     model, recognition, done = state
     evaluate(done, model, recognition, force=True)
-    steps, log_likelihood, elbo = (np.array(column) for column in zip(*evaluations))
-    variance_steps, gradient_variance, norm_squared = (np.array(column) for column in zip(*variances))
+    steps, log_likelihood, elbo = (np.array(column) for column in zip(*evaluations, strict=True))
+    variance_steps, gradient_variance, norm_squared = (np.array(column) for column in zip(*variances, strict=True))
     return NVILHistory(model, recognition, steps, log_likelihood, elbo, elbo_estimate[:done].copy(), variance_steps,
                        gradient_variance, norm_squared, batch_size * num_samples, interrupted)

@@ -8,7 +8,8 @@ given samples. Derivation: :ref:`chap-estimator`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Literal, Union
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: What ``baseline=`` accepts: None, a number, one number per parameter, a Baseline.
-BaselineLike = Union[None, float, ArrayLike, Baseline]
+BaselineLike = None | float | ArrayLike | Baseline
 Entropy = Literal["analytic", "sticking-the-landing"]
 
 
@@ -496,7 +497,8 @@ def _baseline(baseline: object) -> Baseline:
         raise TypeError(f"baseline must be None, a number or a Baseline: {baseline!r}")
     if isinstance(baseline, Baseline) and callable(baseline):
         return baseline
-    return ConstantBaseline(0.0 if baseline is None else baseline)
+    # ConstantBaseline checks the value itself, with an error naming `baseline`
+    return ConstantBaseline(0.0 if baseline is None else baseline)  # type: ignore[arg-type]
 
 
 def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
@@ -505,7 +507,9 @@ def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
     return [lambda n, s=s: tuple(n if k == 1 else sizes[k] for k in s) for s in shapes]
 
 
-def _arguments(function, name, q, num_samples, baseline, return_terms, *shapes):
+def _arguments(
+    function, name, q, num_samples, baseline, return_terms, *shapes
+) -> tuple[Callable, Family, int, Baseline, bool]:
     """The estimators' checks, once, at the boundary."""
     function, q = _checks.function(function, name), _checks.family(q)
     function = _checks.checked(function, name, *_shapes(q, *shapes))

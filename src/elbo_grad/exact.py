@@ -8,7 +8,7 @@ whole support of a discrete family, a Gauss–Hermite grid for a Gaussian.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -317,7 +317,8 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
     signal = evaluate(f, z, "f", (z.shape[0],), (z.shape[0], q.num_params))
     squared_score = q.score(z) ** 2
     signal = signal.reshape(z.shape[0], -1)
-    second_moment = weights @ squared_score  # 0 where s_k is 0 on q's support: any b is optimal, take 0
+    # 0 where s_k is 0 on q's support: any b is optimal, take 0
+    second_moment = weights @ squared_score
     varies = second_moment > 0
     return np.where(varies, weights @ (signal * squared_score) / np.where(varies, second_moment, 1.0), 0.0)
 

@@ -7,9 +7,10 @@ is a numerical reference for a model of your own.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import function, real_array, scalar
 from .families import DiagonalGaussian
@@ -216,7 +217,7 @@ class BoltzmannChain:
     array([[ 3. ,  0. , -0.5]])
     """
 
-    def __init__(self, field: object, coupling: object) -> None:
+    def __init__(self, field: ArrayLike, coupling: ArrayLike) -> None:
         field = np.atleast_1d(real_array(field, "field"))
         if field.ndim != 1 or field.size > 20:
             raise ValueError(f"field must be 1-D with at most 20 entries, got shape {field.shape}")
@@ -333,14 +334,14 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     function(log_joint, "log_joint")
     if not isinstance(axes, (list, tuple)) or not axes:
         raise TypeError(f"axes must be a non-empty list of 1-D arrays, one per latent dimension, got {type(axes).__name__}")
-    axes = [real_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
-    for d, axis in enumerate(axes):
+    grid_axes = [real_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
+    for d, axis in enumerate(grid_axes):
         if axis.size < 3 or not np.all(np.diff(axis) > 0):
             raise ValueError(f"axes[{d}] must be strictly increasing with at least 3 points")
-    shape = tuple(axis.size for axis in axes)
+    shape = tuple(axis.size for axis in grid_axes)
     if np.prod(shape, dtype=float) > MAX_GRID_POINTS:
         raise ValueError(f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}")
-    points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+    points = np.array(np.meshgrid(*grid_axes, indexing="ij")).reshape(len(grid_axes), -1).T
     points.flags.writeable = False
     log_density = log_joint(points)
     try:
@@ -359,7 +360,8 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     edge = np.max(np.where(np.pad(np.ones(inner.shape, bool), 1), -np.inf, log_density.reshape(shape)))
     if edge - peak > np.log(1e-8):
         raise ValueError(f"axes do not cover the posterior: at the grid's edge the density is {np.exp(edge - peak):.1e} of its peak")
-    widths = [np.convolve(np.diff(axis), [0.5, 0.5]) for axis in axes]  # trapezoidal weights
+    # trapezoidal weights
+    widths = [np.convolve(np.diff(axis), [0.5, 0.5]) for axis in grid_axes]
     log_volume = np.sum(np.meshgrid(*[np.log(w) for w in widths], indexing="ij"), axis=0).ravel()
     log_mass = log_density + log_volume
     top = np.max(log_mass)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,7 +70,9 @@ class Adam:
         self.beta1 = scalar(beta1, "beta1", 0.0, np.nextafter(1.0, 0.0))
         self.beta2 = scalar(beta2, "beta2", 0.0, np.nextafter(1.0, 0.0))
         self.epsilon = scalar(epsilon, "epsilon", low=np.finfo(float).tiny)
-        self.num_steps, self.mean, self.mean_square = 0, 0.0, 0.0
+        self.num_steps = 0
+        self.mean: float | np.ndarray = 0.0
+        self.mean_square: float | np.ndarray = 0.0
 
     def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         r"""Take one ascent step, updating the running moments.
@@ -86,7 +88,8 @@ class Adam:
             The new parameters.
         """
         self.num_steps += 1
-        gradient = np.asarray(gradient, dtype=np.longdouble)  # g^2 of a g below 1e-154 must not underflow to 0
+        # g^2 of a g below 1e-154 must not underflow to 0
+        gradient = np.asarray(gradient, dtype=np.longdouble)
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
         self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
         mean = self.mean / (1 - self.beta1**self.num_steps)
@@ -98,7 +101,8 @@ class _Recorder:
     """Passes the signal on to ``baseline`` and keeps it, for the update after the step."""
 
     def __init__(self, baseline) -> None:
-        self.baseline, self.uses_score, self.signal = baseline, baseline.uses_score, None
+        self.baseline, self.uses_score = baseline, baseline.uses_score
+        self.signal: np.ndarray | None = None
 
     def __call__(self, signal: np.ndarray, score: np.ndarray | None = None) -> np.ndarray:
         self.signal = signal
@@ -193,7 +197,8 @@ def fit(
     """
     function(log_joint, "log_joint")
     family(q)
-    num_steps = count(num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1))  # the path's memory
+    # the path's memory
+    num_steps = count(num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1))
     num_samples = count(num_samples, "num_samples")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
@@ -202,7 +207,8 @@ def fit(
         function(callback, "callback")
     rng = generator(rng)
     progress = flag(progress, "progress")
-    _baseline(baseline)  # refuses classes, bools and strings by name, before a stateful one is wrapped
+    # refuses classes, bools and strings by name, before a stateful one is wrapped
+    _baseline(baseline)
     recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
     path = np.empty((num_steps + 1, q.num_params))
     elbo = np.empty(num_steps)
@@ -211,7 +217,8 @@ def fit(
     try:
         for step in range(num_steps):
             estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
-            if recorder is not None:  # a stateful baseline learns from this step's signals, after the step
+            # a stateful baseline learns from this step's signals, after the step
+            if recorder is not None:
                 baseline.update(recorder.signal)
             try:
                 q = q.with_params(stepper.step(q.params, estimate.gradient))

@@ -668,7 +668,9 @@ class _Numeric:
         for symbol, value in zip(others, _OTHER_VALUES * 4, strict=False):
             self.values[symbol] = abs(value) + sp.Rational(1, 2) if symbol.is_positive else value
         fixed = {s: v for s, v in self.values.items() if s not in q.params}
-        subs = lambda e: [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)  # noqa: E731
+        subs = lambda e: (  # noqa: E731
+            [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)
+        )
         self._functions = {
             name: sp.lambdify([q.variable, *q.params], subs(piece), "mpmath")
             for name, piece in pieces.items() if name != "expressions"

@@ -33,7 +33,9 @@ def generator(rng: RNGLike) -> np.random.Generator:
         raise type(error)(f"{_RNG}: {error}") from None
 
 
-def count(value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS) -> int:
+def count(
+    value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS
+) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -71,7 +73,8 @@ def _real(value: object, name: str) -> np.ndarray:
     return array
 
 
-def real_array(value: object, name: str, ndim: int | None = None, copy: bool = True
+def real_array(
+    value: object, name: str, ndim: int | None = None, copy: bool = True
 ) -> np.ndarray:
     """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
     array = _real(value, name)
@@ -94,7 +97,9 @@ def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
     return z.astype(float) if z.dtype.kind == "b" else z
 
 
-def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf) -> float:
+def scalar(
+    value: object, name: str, low: float = -np.inf, high: float = np.inf
+) -> float:
     """``value`` as a finite float in ``[low, high]``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got bool")

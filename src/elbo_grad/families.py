@@ -490,7 +490,9 @@ class Categorical(Family):
         # 1 - pi_k as the sum of the others' pi: exact also where pi_k rounds to 1
         probs = self.probs
         top = np.arange(self.num_categories) == np.argmax(probs, axis=1)[:, None]
-        complement = np.where(top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs)
+        complement = np.where(
+            top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs
+        )
         return np.where(one_hot, complement, -probs).reshape(len(one_hot), -1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):

@@ -61,11 +61,19 @@ class Adam:
 
     Examples
     --------
-    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)  # whatever the scale
+    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(
+    ...     4
+    ... )  # whatever the scale
     array([ 0.1, -0.1])
     """
 
-    def __init__(self, step_size: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+    def __init__(
+        self,
+        step_size: float,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
         self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
         self.beta1 = scalar(beta1, "beta1", 0.0, np.nextafter(1.0, 0.0))
         self.beta2 = scalar(beta2, "beta2", 0.0, np.nextafter(1.0, 0.0))
@@ -91,10 +99,14 @@ class Adam:
         # g^2 of a g below 1e-154 must not underflow to 0
         gradient = np.asarray(gradient, dtype=np.longdouble)
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
-        self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
+        self.mean_square = (
+            self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
+        )
         mean = self.mean / (1 - self.beta1**self.num_steps)
         mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
-        return params + (self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)).astype(float)
+        return params + (
+            self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+        ).astype(float)
 
 
 class _Recorder:
@@ -104,7 +116,9 @@ class _Recorder:
         self.baseline, self.uses_score = baseline, baseline.uses_score
         self.signal: np.ndarray | None = None
 
-    def __call__(self, signal: np.ndarray, score: np.ndarray | None = None) -> np.ndarray:
+    def __call__(
+        self, signal: np.ndarray, score: np.ndarray | None = None
+    ) -> np.ndarray:
         self.signal = signal
         return self.baseline(signal, score)
 
@@ -188,8 +202,14 @@ def fit(
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
     >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> result = fit(model.log_joint, DiagonalGaussian(0.0, 0.0), num_steps=500,
-    ...              step_size=0.05, num_samples=100, rng=0)
+    >>> result = fit(
+    ...     model.log_joint,
+    ...     DiagonalGaussian(0.0, 0.0),
+    ...     num_steps=500,
+    ...     step_size=0.05,
+    ...     num_samples=100,
+    ...     rng=0,
+    ... )
     >>> result.params.shape, result.elbo.shape
     ((501, 2), (500,))
     >>> bool(abs(result.q.mean[0] - model.posterior().mean[0]) < 0.1)
@@ -198,7 +218,9 @@ def fit(
     function(log_joint, "log_joint")
     family(q)
     # the path's memory
-    num_steps = count(num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1))
+    num_steps = count(
+        num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1)
+    )
     num_samples = count(num_samples, "num_samples")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
@@ -216,23 +238,35 @@ def fit(
     done, interrupted = 0, False
     try:
         for step in range(num_steps):
-            estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
+            estimate = elbo_gradient(
+                log_joint, q, num_samples, rng=rng, baseline=recorder or baseline
+            )
             # a stateful baseline learns from this step's signals, after the step
             if recorder is not None:
                 baseline.update(recorder.signal)
             try:
                 q = q.with_params(stepper.step(q.params, estimate.gradient))
             except ValueError as error:
-                raise ValueError(f"q's parameters after step {step + 1} are refused ({error}): "
-                                 "try a smaller step_size") from None
+                raise ValueError(
+                    f"q's parameters after step {step + 1} are refused ({error}): "
+                    "try a smaller step_size"
+                ) from None
             path[step + 1], elbo[step] = q.params, estimate.elbo
             done = step + 1
             if callback is not None:
                 callback(step, q, estimate)
             if progress and (done % max(1, num_steps // 20) == 0 or done == num_steps):
-                print(f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}", file=sys.stderr)
+                print(
+                    f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}",
+                    file=sys.stderr,
+                )
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {done} of {num_steps} steps", file=sys.stderr)
     # Rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step.
-    return FitResult(path[: done + 1].copy(), elbo[:done].copy(), start.with_params(path[done]), interrupted)
+    return FitResult(
+        path[: done + 1].copy(),
+        elbo[:done].copy(),
+        start.with_params(path[done]),
+        interrupted,
+    )

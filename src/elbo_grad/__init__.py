@@ -6,8 +6,15 @@ The SymPy helpers live in ``elbo_grad.symbolic`` (imported on its own).
 """
 
 from . import (
-    baselines, belief_network, discrete, estimators, exact, families, models, optim,
-)  # fmt: skip
+    baselines,
+    belief_network,
+    discrete,
+    estimators,
+    exact,
+    families,
+    models,
+    optim,
+)
 from .baselines import *  # noqa: F403
 from .belief_network import *  # noqa: F403
 from .discrete import *  # noqa: F403

@@ -7,12 +7,16 @@ raises a ValueError/TypeError whose message starts with the argument's name.
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .families import Family
+
 #: What a keyword-only ``rng`` accepts (SPEC 7): a seed, a Generator or None.
-RNGLike = Union[int, np.random.Generator, np.random.SeedSequence, None]
+RNGLike = int | np.random.Generator | np.random.SeedSequence | None
 
 #: The most floats one call may allocate for its samples and terms.
 MAX_ELEMENTS = 2**28
@@ -29,15 +33,18 @@ def generator(rng: RNGLike) -> np.random.Generator:
         raise type(error)(f"{_RNG}: {error}") from None
 
 
-def count(value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS):
+def count(
+    value: object, name: str, minimum: int = 1, maximum: int = MAX_ELEMENTS
+) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
+    number = int(value)
+    if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    if value > maximum:
+    if number > maximum:
         raise ValueError(f"{name} must be at most {maximum} here (memory), got {value}")
-    return int(value)
+    return number
 
 
 def flag(value: object, name: str) -> bool:
@@ -66,7 +73,9 @@ def _real(value: object, name: str) -> np.ndarray:
     return array
 
 
-def real_array(value: object, name: str, ndim: int | None = None, copy: bool = True):
+def real_array(
+    value: object, name: str, ndim: int | None = None, copy: bool = True
+) -> np.ndarray:
     """A finite, non-empty float array from ``value``: a read-only copy if ``copy``."""
     array = _real(value, name)
     array = np.array(array, dtype=float) if copy else array.astype(float, copy=False)
@@ -88,7 +97,9 @@ def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
     return z.astype(float) if z.dtype.kind == "b" else z
 
 
-def scalar(value: object, name: str, low: float = -np.inf, high: float = np.inf):
+def scalar(
+    value: object, name: str, low: float = -np.inf, high: float = np.inf
+) -> float:
     """``value`` as a finite float in ``[low, high]``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got bool")
@@ -106,7 +117,7 @@ def function(value: object, name: str) -> Callable:
     return value
 
 
-def family(q: object, name: str = "q"):
+def family(q: object, name: str = "q") -> Family:
     """``q`` if it is a family instance."""
     from .families import Family
 

@@ -53,8 +53,10 @@ class Baseline(Protocol):
 def _signal(signal, score=None, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
     signal = _checks.real_array(signal, "signal", copy=False)
     if signal.ndim not in (1, 2) or len(signal) < minimum:
-        raise ValueError(f"signal must have shape (n,) or (n, P) with n >= {minimum} "
-                         f"(num_samples >= {minimum}), got shape {signal.shape}")
+        raise ValueError(
+            f"signal must have shape (n,) or (n, P) with n >= {minimum} "
+            f"(num_samples >= {minimum}), got shape {signal.shape}"
+        )
     if score is not None:
         score = _checks.real_array(score, "score", ndim=2, copy=False)
         if signal.shape not in (score.shape[:1], score.shape):
@@ -182,13 +184,17 @@ class LeaveOneOutBaseline:
         return _sum_of_others(signal / (len(signal) - 1))
 
 
-def _unit_scale(signal: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def _unit_scale(
+    signal: np.ndarray, score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Signal and score columns divided by their largest magnitudes, and the signal's scale.
 
     The coefficient is linear in the signal and unchanged by scaling a column
     of the score, so it is computed on these, where no product overflows.
     """
-    def power_of_two(x):  # dividing by a power of two rounds nothing: rows stay independent
+
+    # dividing by a power of two rounds nothing: rows stay independent
+    def power_of_two(x):
         return np.ldexp(1.0, np.frexp(np.where(x > 0, x, 1.0))[1] - 1)
 
     scale = float(power_of_two(np.max(np.abs(signal))))
@@ -297,8 +303,14 @@ class NVILBaseline:
 
     uses_score = False
 
-    def __init__(self, num_features: int = 0, *, decay: float = 0.9,
-                 learning_rate: float = 0.01, normalize: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int = 0,
+        *,
+        decay: float = 0.9,
+        learning_rate: float = 0.01,
+        normalize: bool = True,
+    ) -> None:
         self.num_features = _checks.count(num_features, "num_features", minimum=0)
         self.decay = _decay(decay)
         self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 1e-300)
@@ -360,8 +372,10 @@ class NVILBaseline:
         if features.ndim == 1:
             features = np.broadcast_to(features, (n, len(features)))
         if features.shape != (n, self.num_features):
-            raise ValueError(f"features must have shape ({self.num_features},) or "
-                             f"({n}, {self.num_features}), got {features.shape}")
+            raise ValueError(
+                f"features must have shape ({self.num_features},) or "
+                f"({n}, {self.num_features}), got {features.shape}"
+            )
         return features
 
     def _baseline(self, signal: ArrayLike, features: ArrayLike | None) -> np.ndarray:
@@ -381,4 +395,3 @@ class _Given:
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self.nvil._baseline(signal, self.features)
-

@@ -13,6 +13,7 @@ import dataclasses
 import sys
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks
 from .baselines import LeaveOneOutBaseline, NVILBaseline
@@ -20,7 +21,13 @@ from .estimators import elbo_gradient, learning_signal, score_function_terms
 from .families import Family
 from .optim import SGD
 
-__all__ = ["NVILHistory", "RecognitionNetwork", "SigmoidBeliefNetwork", "bars_and_stripes", "train_nvil"]
+__all__ = [
+    "NVILHistory",
+    "RecognitionNetwork",
+    "SigmoidBeliefNetwork",
+    "bars_and_stripes",
+    "train_nvil",
+]
 
 #: The most numbers one exact sum may hold (states times rows or pixels).
 MAX_ENTRIES = 2**24
@@ -34,16 +41,22 @@ def _binary(value: object, name: str, width: int | None = None) -> np.ndarray:
     array = _checks.real_array(value, name, ndim=2)
     width = array.shape[1] if width is None else width
     if array.shape[1] != width or not np.all((array == 0.0) | (array == 1.0)):
-        raise ValueError(f"{name} must have shape (rows, {width}) and hold only 0s and 1s, got shape {array.shape}")
+        raise ValueError(
+            f"{name} must have shape (rows, {width}) and hold only 0s and 1s, got shape {array.shape}"
+        )
     return array
 
 
 def _states(num_hidden: int, width: int) -> np.ndarray:
     """All :math:`2^H` binary vectors, refused before allocating if ``2**H * width`` exceeds ``MAX_ENTRIES``."""
     if 2**num_hidden * max(width, num_hidden) > MAX_ENTRIES:
-        raise ValueError(f"an exact sum over 2**{num_hidden} latent states (num_hidden) x {width} would exceed "
-                         f"{MAX_ENTRIES} numbers: use fewer hidden units or fewer rows")
-    return ((np.arange(2**num_hidden)[:, None] >> np.arange(num_hidden)) & 1).astype(float)
+        raise ValueError(
+            f"an exact sum over 2**{num_hidden} latent states (num_hidden) x {width} would exceed "
+            f"{MAX_ENTRIES} numbers: use fewer hidden units or fewer rows"
+        )
+    return ((np.arange(2**num_hidden)[:, None] >> np.arange(num_hidden)) & 1).astype(
+        float
+    )
 
 
 def bars_and_stripes(size: int = 4) -> np.ndarray:
@@ -66,7 +79,10 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
     """
     size = _checks.count(size, "size", maximum=12)
     subsets = _states(size, 1)
-    bars, stripes = np.repeat(subsets[:, None, :], size, axis=1), np.repeat(subsets[:, :, None], size, axis=2)
+    bars, stripes = (
+        np.repeat(subsets[:, None, :], size, axis=1),
+        np.repeat(subsets[:, :, None], size, axis=2),
+    )
     return np.concatenate([bars, stripes[1:-1]]).reshape(-1, size * size)
 
 
@@ -85,23 +101,39 @@ class SigmoidBeliefNetwork:
     --------
     >>> import itertools
     >>> every_x = np.array(list(itertools.product([0.0, 1.0], repeat=4)))
-    >>> round(float(np.exp(SigmoidBeliefNetwork.initialize(4, 2, rng=0).log_marginal(every_x)).sum()), 12)
+    >>> round(
+    ...     float(
+    ...         np.exp(
+    ...             SigmoidBeliefNetwork.initialize(4, 2, rng=0).log_marginal(every_x)
+    ...         ).sum()
+    ...     ),
+    ...     12,
+    ... )
     1.0
     """
 
-    def __init__(self, prior_logits: object, weights: object, visible_bias: object) -> None:
+    def __init__(
+        self, prior_logits: object, weights: object, visible_bias: object
+    ) -> None:
         self.prior_logits = _checks.real_array(prior_logits, "prior_logits", ndim=1)
         self.weights = _checks.real_array(weights, "weights", ndim=2)
         self.visible_bias = _checks.real_array(visible_bias, "visible_bias", ndim=1)
-        self.num_visible, self.num_hidden = self.visible_bias.size, self.prior_logits.size
+        self.num_visible, self.num_hidden = (
+            self.visible_bias.size,
+            self.prior_logits.size,
+        )
         if self.weights.shape != (self.num_visible, self.num_hidden):
-            raise ValueError(f"weights must have shape {(self.num_visible, self.num_hidden)}, got {self.weights.shape}")
+            raise ValueError(
+                f"weights must have shape {(self.num_visible, self.num_hidden)}, got {self.weights.shape}"
+            )
 
     def __repr__(self) -> str:
         return f"SigmoidBeliefNetwork(num_visible={self.num_visible}, num_hidden={self.num_hidden})"
 
     @classmethod
-    def initialize(cls, num_visible: int, num_hidden: int, *, scale: float = 0.1, rng=None) -> SigmoidBeliefNetwork:
+    def initialize(
+        cls, num_visible: int, num_hidden: int, *, scale: float = 0.1, rng=None
+    ) -> SigmoidBeliefNetwork:
         r"""A network with zero biases and weights :math:`W_{dh} \sim \mathcal N(0, \text{scale}^2)`.
 
         Parameters
@@ -118,14 +150,21 @@ class SigmoidBeliefNetwork:
         SigmoidBeliefNetwork
             A new network.
         """
-        num_visible, num_hidden = _checks.count(num_visible, "num_visible"), _checks.count(num_hidden, "num_hidden")
-        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(rng).standard_normal((num_visible, num_hidden))
+        num_visible, num_hidden = (
+            _checks.count(num_visible, "num_visible"),
+            _checks.count(num_hidden, "num_hidden"),
+        )
+        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(
+            rng
+        ).standard_normal((num_visible, num_hidden))
         return cls(np.zeros(num_hidden), weights, np.zeros(num_visible))
 
     @property
     def params(self) -> np.ndarray:
         r""":math:`\theta`: :math:`b`, :math:`W` row-major, :math:`c`."""
-        return np.concatenate([self.prior_logits, self.weights.ravel(), self.visible_bias])
+        return np.concatenate(
+            [self.prior_logits, self.weights.ravel(), self.visible_bias]
+        )
 
     @property
     def num_params(self) -> int:
@@ -147,14 +186,20 @@ class SigmoidBeliefNetwork:
         """
         params = _checks.real_array(params, "params", ndim=1)
         if params.size != self.num_params:
-            raise ValueError(f"params must have length {self.num_params}, got {params.size}")
+            raise ValueError(
+                f"params must have length {self.num_params}, got {params.size}"
+            )
         H, D = self.num_hidden, self.num_visible
-        return SigmoidBeliefNetwork(params[:H], params[H : H + D * H].reshape(D, H), params[H + D * H :])
+        return SigmoidBeliefNetwork(
+            params[:H], params[H : H + D * H].reshape(D, H), params[H + D * H :]
+        )
 
     def _x_and_z(self, x: object, z: object) -> tuple[np.ndarray, np.ndarray]:
         x, z = _binary(x, "x", self.num_visible), _binary(z, "z", self.num_hidden)
         if len(z) % len(x):
-            raise ValueError(f"z must have a multiple of len(x) = {len(x)} rows, got {len(z)}")
+            raise ValueError(
+                f"z must have a multiple of len(x) = {len(x)} rows, got {len(z)}"
+            )
         return np.tile(x, (len(z) // len(x), 1)), z
 
     def log_joint(self, x: object, z: object) -> np.ndarray:
@@ -173,7 +218,9 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         logits = z @ self.weights.T + self.visible_bias
         prior = z * self.prior_logits - np.logaddexp(0.0, self.prior_logits)
-        return prior.sum(axis=1) + np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)
+        return prior.sum(axis=1) + np.sum(
+            x * logits - np.logaddexp(0.0, logits), axis=1
+        )
 
     def grad_log_joint(self, x: object, z: object) -> np.ndarray:
         r""":math:`\nabla_\theta \ln p_\theta(x, z_i)`: :math:`z - \sigma(b)`, :math:`(x - \sigma(a)) z^\top`, :math:`x - \sigma(a)`.
@@ -191,13 +238,17 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         residual = x - _sigmoid(z @ self.weights.T + self.visible_bias)
         d_weights = (residual[:, :, None] * z[:, None, :]).reshape(len(z), -1)
-        return np.concatenate([z - _sigmoid(self.prior_logits), d_weights, residual], axis=1)
+        return np.concatenate(
+            [z - _sigmoid(self.prior_logits), d_weights, residual], axis=1
+        )
 
     def _log_joint_table(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""All states :math:`s_k` and :math:`\ln p_\theta(x_n, s_k)`, shape ``(N, K)``, in ``O(NK + KD)`` memory."""
         states = _states(self.num_hidden, max(len(x), self.num_visible))
         logits = states @ self.weights.T + self.visible_bias  # (K, D)
-        log_prior = states @ self.prior_logits - np.logaddexp(0.0, self.prior_logits).sum()
+        log_prior = (
+            states @ self.prior_logits - np.logaddexp(0.0, self.prior_logits).sum()
+        )
         return states, x @ logits.T - np.logaddexp(0.0, logits).sum(axis=1) + log_prior
 
     def log_marginal(self, x: object) -> np.ndarray:
@@ -234,17 +285,27 @@ class SigmoidBeliefNetwork:
         z : ndarray, shape (num_samples, H)
             The latents that made them.
         """
-        num_samples = _checks.count(num_samples, "num_samples", maximum=MAX_ENTRIES // self.num_visible)
+        num_samples = _checks.count(
+            num_samples, "num_samples", maximum=MAX_ENTRIES // self.num_visible
+        )
         rng = _checks.generator(rng)
-        z = (rng.random((num_samples, self.num_hidden)) < _sigmoid(self.prior_logits)).astype(float)
+        z = (
+            rng.random((num_samples, self.num_hidden)) < _sigmoid(self.prior_logits)
+        ).astype(float)
         probs = _sigmoid(z @ self.weights.T + self.visible_bias)
         return (rng.random(probs.shape) < probs).astype(float), z
 
-    def _tables(self, x: object, recognition: RecognitionNetwork):
+    def _tables(
+        self, x: object, recognition: object
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         x = _binary(x, "x", self.num_visible)
-        if not isinstance(recognition, RecognitionNetwork) or recognition.weights.shape != (self.num_hidden, self.num_visible):
-            raise TypeError(f"recognition must be a RecognitionNetwork with {self.num_hidden} hidden and "
-                            f"{self.num_visible} visible units, got {recognition!r}")
+        if not isinstance(
+            recognition, RecognitionNetwork
+        ) or recognition.weights.shape != (self.num_hidden, self.num_visible):
+            raise TypeError(
+                f"recognition must be a RecognitionNetwork with {self.num_hidden} hidden and "
+                f"{self.num_visible} visible units, got {recognition!r}"
+            )
         states, log_joint = self._log_joint_table(x)
         logits = x @ recognition.weights.T + recognition.bias  # (N, H)
         log_q = logits @ states.T - np.logaddexp(0.0, logits).sum(axis=1, keepdims=True)
@@ -268,7 +329,9 @@ class SigmoidBeliefNetwork:
         _, _, q, signal = self._tables(x, recognition)
         return np.sum(q * signal, axis=1)
 
-    def exact_elbo_gradient(self, x: object, recognition: RecognitionNetwork) -> tuple[np.ndarray, np.ndarray]:
+    def exact_elbo_gradient(
+        self, x: object, recognition: RecognitionNetwork
+    ) -> tuple[np.ndarray, np.ndarray]:
         r"""Exact gradients of the mean ELBO over the rows, in :math:`\theta` and in :math:`\phi`.
 
         Parameters
@@ -289,11 +352,15 @@ class SigmoidBeliefNetwork:
         expected_z, state_mass = q @ states, q.sum(axis=0)  # (N, H), (K,)
         visible_probs = _sigmoid(states @ self.weights.T + self.visible_bias)  # (K, D)
         d_prior = expected_z.mean(axis=0) - _sigmoid(self.prior_logits)
-        d_weights = (x.T @ expected_z - (visible_probs * state_mass[:, None]).T @ states) / len(x)
+        d_weights = (
+            x.T @ expected_z - (visible_probs * state_mass[:, None]).T @ states
+        ) / len(x)
         d_bias = (x.sum(axis=0) - state_mass @ visible_probs) / len(x)
         # sum_k q (l - L)(s_k - pi_n) = sum_k q (l - L) s_k, because sum_k q (l - L) = 0
         weighted = (q * (signal - np.sum(q * signal, axis=1, keepdims=True))) @ states
-        grad_phi = np.concatenate([weighted.T @ x, weighted.sum(axis=0)[:, None]], axis=1).ravel() / len(x)
+        grad_phi = np.concatenate(
+            [weighted.T @ x, weighted.sum(axis=0)[:, None]], axis=1
+        ).ravel() / len(x)
         return np.concatenate([d_prior, d_weights.ravel(), d_bias]), grad_phi
 
 
@@ -314,9 +381,14 @@ class RecognitionNetwork(Family):
     Examples
     --------
     >>> from elbo_grad import elbo_gradient
-    >>> model, recognition = SigmoidBeliefNetwork.initialize(4, 2, rng=0), RecognitionNetwork.initialize(4, 2, rng=1)
+    >>> model, recognition = (
+    ...     SigmoidBeliefNetwork.initialize(4, 2, rng=0),
+    ...     RecognitionNetwork.initialize(4, 2, rng=1),
+    ... )
     >>> x = bars_and_stripes(2)
-    >>> estimate = elbo_gradient(lambda z: model.log_joint(x, z), recognition.given(x), 6 * 20_000, rng=2)
+    >>> estimate = elbo_gradient(
+    ...     lambda z: model.log_joint(x, z), recognition.given(x), 6 * 20_000, rng=2
+    ... )
     >>> exact = model.exact_elbo_gradient(x, recognition)[1]
     >>> bool(np.all(np.abs(estimate.gradient - exact) < 4 * estimate.standard_error))
     True
@@ -327,7 +399,9 @@ class RecognitionNetwork(Family):
         self.bias = _checks.real_array(bias, "bias", ndim=1)
         self.dim = self.weights.shape[0]
         if self.bias.shape != (self.dim,):
-            raise ValueError(f"bias must have shape ({self.dim},) to match weights, got {self.bias.shape}")
+            raise ValueError(
+                f"bias must have shape ({self.dim},) to match weights, got {self.bias.shape}"
+            )
         self.x = None if x is None else _binary(x, "x", self.weights.shape[1])
         if self.x is not None:
             self.logits = self.x @ self.weights.T + self.bias
@@ -338,7 +412,9 @@ class RecognitionNetwork(Family):
         return f"RecognitionNetwork(num_visible={self.weights.shape[1]}, num_hidden={self.dim}{rows})"
 
     @classmethod
-    def initialize(cls, num_visible: int, num_hidden: int, *, scale: float = 0.1, rng=None) -> RecognitionNetwork:
+    def initialize(
+        cls, num_visible: int, num_hidden: int, *, scale: float = 0.1, rng=None
+    ) -> RecognitionNetwork:
         r"""A network with zero bias and weights :math:`U_{hd} \sim \mathcal N(0, \text{scale}^2)`.
 
         Parameters
@@ -355,8 +431,13 @@ class RecognitionNetwork(Family):
         RecognitionNetwork
             A new, unbound network.
         """
-        num_visible, num_hidden = _checks.count(num_visible, "num_visible"), _checks.count(num_hidden, "num_hidden")
-        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(rng).standard_normal((num_hidden, num_visible))
+        num_visible, num_hidden = (
+            _checks.count(num_visible, "num_visible"),
+            _checks.count(num_hidden, "num_hidden"),
+        )
+        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(
+            rng
+        ).standard_normal((num_hidden, num_visible))
         return cls(weights, np.zeros(num_hidden))
 
     def given(self, x: object) -> RecognitionNetwork:
@@ -401,7 +482,9 @@ class RecognitionNetwork(Family):
         """
         params = _checks.real_array(params, "params", ndim=1)
         if params.size != self.num_params:
-            raise ValueError(f"params must have length {self.num_params}, got {params.size}")
+            raise ValueError(
+                f"params must have length {self.num_params}, got {params.size}"
+            )
         matrix = params.reshape(self.dim, -1)
         return RecognitionNetwork(matrix[:, :-1], matrix[:, -1], self.x)
 
@@ -422,21 +505,32 @@ class RecognitionNetwork(Family):
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=1)
 
     def _bound(self) -> RecognitionNetwork:
-        if self.x is None:
-            raise ValueError("this RecognitionNetwork has no input: call recognition.given(x) first")
+        self._inputs()
         return self
 
+    def _inputs(self) -> np.ndarray:
+        if self.x is None:
+            raise ValueError(
+                "this RecognitionNetwork has no input: call recognition.given(x) first"
+            )
+        return self.x
+
     def _repeats(self, num_rows: int, name: str) -> int:
-        if num_rows % len(self._bound().x):
-            raise ValueError(f"{name} must be a multiple of len(x) = {len(self.x)}, one block per data row; got {num_rows}")
-        return num_rows // len(self.x)
+        x = self._inputs()
+        if num_rows % len(x):
+            raise ValueError(
+                f"{name} must be a multiple of len(x) = {len(x)}, one block per data row; got {num_rows}"
+            )
+        return num_rows // len(x)
 
     def _centred(self, z: object) -> np.ndarray:
         z = _binary(z, "z", self.dim)
         return z - np.tile(self.probs, (self._repeats(len(z), "len(z)"), 1))
 
     def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
-        num_samples = _checks.count(num_samples, "num_samples", maximum=MAX_ENTRIES // self.dim)
+        num_samples = _checks.count(
+            num_samples, "num_samples", maximum=MAX_ENTRIES // self.dim
+        )
         probs = np.tile(self.probs, (self._repeats(num_samples, "num_samples"), 1))
         return (_checks.generator(rng).random(probs.shape) < probs).astype(float)
 
@@ -446,19 +540,28 @@ class RecognitionNetwork(Family):
         return z * logits - np.logaddexp(0.0, logits)
 
     def score(self, z: object) -> np.ndarray:
-        centred = self._centred(z)
-        inputs = np.tile(np.hstack([self.x, np.ones((len(self.x), 1))]), (len(centred) // len(self.x), 1))
+        centred, x = self._centred(z), self._inputs()
+        inputs = np.tile(
+            np.hstack([x, np.ones((len(x), 1))]), (len(centred) // len(x), 1)
+        )
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
-    def score_mean(self, z: object, weights: object, *, squared: bool = False) -> np.ndarray:
+    def score_mean(
+        self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False
+    ) -> np.ndarray:
         if squared or np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        centred = self._centred(z)
+        centred, x = self._centred(z), self._inputs()
         weights = _checks.real_array(weights, "weights", ndim=1, copy=False)
         if weights.shape != (len(centred),):
-            raise ValueError(f"weights must have shape ({len(centred)},), got {weights.shape}")
-        per_row = (weights[:, None] * centred).reshape(-1, len(self.x), self.dim).sum(axis=0)  # (N, H)
-        return np.concatenate([per_row.T @ self.x, per_row.sum(axis=0)[:, None]], axis=1).ravel() / len(centred)
+            raise ValueError(
+                f"weights must have shape ({len(centred)},), got {weights.shape}"
+            )
+        # (N, H)
+        per_row = (weights[:, None] * centred).reshape(-1, len(x), self.dim).sum(axis=0)
+        return np.concatenate(
+            [per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1
+        ).ravel() / len(centred)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -483,8 +586,16 @@ class NVILHistory:
 
     Examples
     --------
-    >>> train_nvil(bars_and_stripes(2), 2, num_steps=4, batch_size=6, step_size=0.1, eval_every=2,
-    ...            variance_repeats=2, rng=0).steps
+    >>> train_nvil(
+    ...     bars_and_stripes(2),
+    ...     2,
+    ...     num_steps=4,
+    ...     batch_size=6,
+    ...     step_size=0.1,
+    ...     eval_every=2,
+    ...     variance_repeats=2,
+    ...     rng=0,
+    ... ).steps
     array([0, 2, 4])
     """
 
@@ -509,16 +620,35 @@ class _PerRow:
     def __init__(self, baseline, num_rows: int) -> None:
         self.baseline, self.num_rows = baseline, num_rows
 
-    def __call__(self, signal: np.ndarray, score: np.ndarray | None = None) -> np.ndarray:
-        return np.asarray(self.baseline(signal.reshape(-1, self.num_rows), None)).ravel()
+    def __call__(
+        self, signal: np.ndarray, score: np.ndarray | None = None
+    ) -> np.ndarray:
+        return np.asarray(
+            self.baseline(signal.reshape(-1, self.num_rows), None)
+        ).ravel()
 
 
-def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int, step_size: float,
-               num_samples: int = 1, centering: bool = False, input_baseline: bool = False,
-               variance_normalization: bool = False, leave_one_out: bool = False, decay: float = 0.9,
-               baseline_step_size: float = 0.05, init_scale: float = 0.1, eval_every: int = 100,
-               variance_every: int | None = None, variance_repeats: int = 50, rng=None,
-               progress: bool = False) -> NVILHistory:
+def train_nvil(
+    data: object,
+    num_hidden: int,
+    *,
+    num_steps: int,
+    batch_size: int,
+    step_size: float,
+    num_samples: int = 1,
+    centering: bool = False,
+    input_baseline: bool = False,
+    variance_normalization: bool = False,
+    leave_one_out: bool = False,
+    decay: float = 0.9,
+    baseline_step_size: float = 0.05,
+    init_scale: float = 0.1,
+    eval_every: int = 100,
+    variance_every: int | None = None,
+    variance_repeats: int = 50,
+    rng=None,
+    progress: bool = False,
+) -> NVILHistory:
     r"""Train a :class:`SigmoidBeliefNetwork` and a :class:`RecognitionNetwork` on the ELBO, with NVIL's remedies.
 
     Each step draws ``num_samples`` latents per row of a minibatch from
@@ -567,63 +697,147 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
 
     Examples
     --------
-    >>> history = train_nvil(bars_and_stripes(2), 2, num_steps=20, batch_size=6, step_size=0.1,
-    ...                      centering=True, eval_every=10, variance_repeats=5, rng=0)
+    >>> history = train_nvil(
+    ...     bars_and_stripes(2),
+    ...     2,
+    ...     num_steps=20,
+    ...     batch_size=6,
+    ...     step_size=0.1,
+    ...     centering=True,
+    ...     eval_every=10,
+    ...     variance_repeats=5,
+    ...     rng=0,
+    ... )
     >>> history.steps, bool(np.all(history.elbo <= history.log_likelihood))
     (array([ 0, 10, 20]), True)
     """
     data = _binary(data, "data")
-    (num_data, num_visible), num_hidden = data.shape, _checks.count(num_hidden, "num_hidden")
-    _states(num_hidden, max(num_data, num_visible))  # the exact log-likelihood must be affordable
-    batch_size, num_samples = _checks.count(batch_size, "batch_size"), _checks.count(num_samples, "num_samples")
+    (num_data, num_visible), num_hidden = (
+        data.shape,
+        _checks.count(num_hidden, "num_hidden"),
+    )
+    # the exact log-likelihood must be affordable
+    _states(num_hidden, max(num_data, num_visible))
+    batch_size, num_samples = (
+        _checks.count(batch_size, "batch_size"),
+        _checks.count(num_samples, "num_samples"),
+    )
     if batch_size > num_data:
-        raise ValueError(f"batch_size must be at most the {num_data} rows of data, got {batch_size}")
-    num_steps = _checks.count(num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size)  # minibatch order
+        raise ValueError(
+            f"batch_size must be at most the {num_data} rows of data, got {batch_size}"
+        )
+    # minibatch order
+    num_steps = _checks.count(
+        num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size
+    )
     centering, input_baseline, variance_normalization, leave_one_out = (
-        _checks.flag(value, name) for value, name in [(centering, "centering"), (input_baseline, "input_baseline"),
-                                                      (variance_normalization, "variance_normalization"),
-                                                      (leave_one_out, "leave_one_out")])
+        _checks.flag(value, name)
+        for value, name in [
+            (centering, "centering"),
+            (input_baseline, "input_baseline"),
+            (variance_normalization, "variance_normalization"),
+            (leave_one_out, "leave_one_out"),
+        ]
+    )
     decay = _checks.scalar(decay, "decay", 0.0, np.nextafter(1.0, 0.0))
-    baseline_step_size = _checks.scalar(baseline_step_size, "baseline_step_size", low=np.finfo(float).tiny)
-    if leave_one_out and (num_samples < 2 or centering or input_baseline or variance_normalization):
-        raise ValueError("leave_one_out needs num_samples >= 2 and excludes the other remedies")
+    baseline_step_size = _checks.scalar(
+        baseline_step_size, "baseline_step_size", low=np.finfo(float).tiny
+    )
+    if leave_one_out and (
+        num_samples < 2 or centering or input_baseline or variance_normalization
+    ):
+        raise ValueError(
+            "leave_one_out needs num_samples >= 2 and excludes the other remedies"
+        )
     eval_every = _checks.count(eval_every, "eval_every")
-    variance_every = eval_every if variance_every is None else _checks.count(variance_every, "variance_every")
+    variance_every = (
+        eval_every
+        if variance_every is None
+        else _checks.count(variance_every, "variance_every")
+    )
     variance_repeats = _checks.count(variance_repeats, "variance_repeats", minimum=2)
     init_rng, order_rng, sample_rng, variance_rng = _checks.generator(rng).spawn(4)
-    model = SigmoidBeliefNetwork.initialize(num_visible, num_hidden, scale=init_scale, rng=init_rng)
-    recognition = RecognitionNetwork.initialize(num_visible, num_hidden, scale=init_scale, rng=init_rng)
+    model = SigmoidBeliefNetwork.initialize(
+        num_visible, num_hidden, scale=init_scale, rng=init_rng
+    )
+    recognition = RecognitionNetwork.initialize(
+        num_visible, num_hidden, scale=init_scale, rng=init_rng
+    )
     nvil = None
     if centering or input_baseline or variance_normalization:
-        nvil = NVILBaseline(num_visible if input_baseline else 0, decay=decay,
-                            learning_rate=baseline_step_size, normalize=variance_normalization)
+        nvil = NVILBaseline(
+            num_visible if input_baseline else 0,
+            decay=decay,
+            learning_rate=baseline_step_size,
+            normalize=variance_normalization,
+        )
     sgd = SGD(step_size)
 
     def baseline_for(x: np.ndarray):
         if leave_one_out:
             return _PerRow(LeaveOneOutBaseline(), len(x))
-        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil
+        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil  # type: ignore[union-attr]  # an input baseline is always an NVILBaseline
 
-    evaluations, variances = [], []  # one tuple appended per measurement: Ctrl-C leaves no half record
+    # one tuple appended per measurement: Ctrl-C leaves no half record
+    evaluations: list[tuple[int, float, float]] = []
+    variances: list[tuple[int, float, float]] = []
 
-    def evaluate(step: int, model: SigmoidBeliefNetwork, recognition: RecognitionNetwork, force: bool) -> None:
-        if (step % eval_every == 0 or force) and not (evaluations and evaluations[-1][0] == step):
+    def evaluate(
+        step: int,
+        model: SigmoidBeliefNetwork,
+        recognition: RecognitionNetwork,
+        force: bool,
+    ) -> None:
+        if (step % eval_every == 0 or force) and not (
+            evaluations and evaluations[-1][0] == step
+        ):
             log_likelihood = float(model.log_marginal(data).mean())
-            evaluations.append((step, log_likelihood, float(model.exact_elbo(data, recognition).mean())))
+            evaluations.append(
+                (
+                    step,
+                    log_likelihood,
+                    float(model.exact_elbo(data, recognition).mean()),
+                )
+            )
             if progress:
-                print(f"step {step}/{num_steps}  exact log p(x) {log_likelihood:.4f}", file=sys.stderr)
-        if (step % variance_every == 0 or force) and not (variances and variances[-1][0] == step):
+                print(
+                    f"step {step}/{num_steps}  exact log p(x) {log_likelihood:.4f}",
+                    file=sys.stderr,
+                )
+        if (step % variance_every == 0 or force) and not (
+            variances and variances[-1][0] == step
+        ):
             q = recognition.given(data)
-            estimates = [elbo_gradient(lambda z: model.log_joint(data, z), q, num_samples * num_data,
-                                       rng=variance_rng, baseline=baseline_for(data)).gradient
-                         for _ in range(variance_repeats)]
-            scale = 1.0 if nvil is None else nvil.scale  # measured before variance normalisation
+            estimates = [
+                elbo_gradient(
+                    lambda z: model.log_joint(data, z),
+                    q,
+                    num_samples * num_data,
+                    rng=variance_rng,
+                    baseline=baseline_for(data),
+                ).gradient
+                for _ in range(variance_repeats)
+            ]
+            # measured before variance normalisation
+            scale = 1.0 if nvil is None else nvil.scale
             exact = model.exact_elbo_gradient(data, recognition)[1]
-            variances.append((step, float(np.var(estimates, axis=0, ddof=1).sum() * scale**2), float(exact @ exact)))
+            variances.append(
+                (
+                    step,
+                    float(np.var(estimates, axis=0, ddof=1).sum() * scale**2),
+                    float(exact @ exact),
+                )
+            )
 
-    order = np.concatenate([order_rng.permutation(num_data) for _ in range(-(-num_steps * batch_size // num_data))])
+    order = np.concatenate(
+        [
+            order_rng.permutation(num_data)
+            for _ in range(-(-num_steps * batch_size // num_data))
+        ]
+    )
     elbo_estimate = np.empty(num_steps)
-    state, interrupted = (model, recognition, 0), False  # the state is replaced in one assignment per step
+    # the state is replaced in one assignment per step
+    state, interrupted = (model, recognition, 0), False
     try:
         for step in range(num_steps):
             model, recognition, _ = state
@@ -631,20 +845,46 @@ def train_nvil(data: object, num_hidden: int, *, num_steps: int, batch_size: int
             x = data[order[step * batch_size : (step + 1) * batch_size]]
             q = recognition.given(x)
             z = q.sample(num_samples * batch_size, rng=sample_rng)
-            signal = learning_signal(lambda z: model.log_joint(x, z), q, z)
-            grad_phi = score_function_terms(lambda _: signal, q, z, baseline=baseline_for(x)).mean(axis=0)
+            # each lambda is called here, in its own iteration: B023 cannot see that
+            signal = learning_signal(lambda z: model.log_joint(x, z), q, z)  # noqa: B023
+            grad_phi = score_function_terms(
+                lambda _: signal,  # noqa: B023
+                q,
+                z,
+                baseline=baseline_for(x),
+            ).mean(axis=0)
             grad_theta = model.grad_log_joint(x, z).mean(axis=0)
             if nvil is not None:  # the caller updates the baseline, after the step
-                nvil.update(signal, np.tile(x, (num_samples, 1)) if input_baseline else None)
+                nvil.update(
+                    signal, np.tile(x, (num_samples, 1)) if input_baseline else None
+                )
             elbo_estimate[step] = signal.mean()
-            state = (model.with_params(sgd.step(model.params, grad_theta)),
-                     recognition.with_params(sgd.step(recognition.params, grad_phi)), step + 1)
+            state = (
+                model.with_params(sgd.step(model.params, grad_theta)),
+                recognition.with_params(sgd.step(recognition.params, grad_phi)),
+                step + 1,
+            )
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {state[2]} of {num_steps} steps", file=sys.stderr)
     model, recognition, done = state
     evaluate(done, model, recognition, force=True)
-    steps, log_likelihood, elbo = (np.array(column) for column in zip(*evaluations))
-    variance_steps, gradient_variance, norm_squared = (np.array(column) for column in zip(*variances))
-    return NVILHistory(model, recognition, steps, log_likelihood, elbo, elbo_estimate[:done].copy(), variance_steps,
-                       gradient_variance, norm_squared, batch_size * num_samples, interrupted)
+    steps, log_likelihood, elbo = (
+        np.array(column) for column in zip(*evaluations, strict=True)
+    )
+    variance_steps, gradient_variance, norm_squared = (
+        np.array(column) for column in zip(*variances, strict=True)
+    )
+    return NVILHistory(
+        model,
+        recognition,
+        steps,
+        log_likelihood,
+        elbo,
+        elbo_estimate[:done].copy(),
+        variance_steps,
+        gradient_variance,
+        norm_squared,
+        batch_size * num_samples,
+        interrupted,
+    )

@@ -12,7 +12,7 @@ gradient. The book compares them in :ref:`chap-alternatives`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,9 +31,10 @@ __all__ = [
 
 def _bernoulli(q: object) -> Bernoulli:
     """``q`` if it is a Bernoulli family (of any class derived from Bernoulli)."""
-    if not isinstance(_checks.family(q), Bernoulli):
+    family = _checks.family(q)
+    if not isinstance(family, Bernoulli):
         raise TypeError(f"q must be a Bernoulli family, got {type(q).__name__}")
-    return q
+    return family
 
 
 def _temperature(temperature: object) -> float:

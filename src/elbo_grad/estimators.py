@@ -8,7 +8,8 @@ given samples. Derivation: :ref:`chap-estimator`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Literal, Union
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: What ``baseline=`` accepts: None, a number, one number per parameter, a Baseline.
-BaselineLike = Union[None, float, ArrayLike, Baseline]
+BaselineLike = None | float | ArrayLike | Baseline
 Entropy = Literal["analytic", "sticking-the-landing"]
 
 
@@ -109,17 +110,25 @@ def elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(mean=0.0, log_std=0.0)
+    >>> model, q = (
+    ...     ConjugateGaussian(x=[1.0, 2.0]),
+    ...     DiagonalGaussian(mean=0.0, log_std=0.0),
+    ... )
     >>> estimate = elbo_gradient(model.log_joint, q, 10_000, rng=0)  # exact: (3, -2)
-    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
+    >>> bool(
+    ...     np.all(
+    ...         np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error
+    ...     )
+    ... )
     True
     """
     log_joint, q, num_samples, baseline, return_terms = _arguments(
-        log_joint, "log_joint", q, num_samples, baseline, return_terms, (1,))
-    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
-    signal = log_joint(z) - q.log_prob(z)          # ln p(x, z_i) − ln q(z_i)
-    centred = _subtract(signal, baseline, q, z)    # ln p(x, z_i) − ln q(z_i) − b
-    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (…) ∇_φ ln q(z_i)
+        log_joint, "log_joint", q, num_samples, baseline, return_terms, (1,)
+    )
+    z = q.sample(num_samples, rng=rng)  # z_i ~ q_φ
+    signal = log_joint(z) - q.log_prob(z)  # ln p(x, z_i) − ln q(z_i)
+    centred = _subtract(signal, baseline, q, z)  # ln p(x, z_i) − ln q(z_i) − b
+    gradient = q.score_mean(z, centred)  # (1/n) Σ_i (…) ∇_φ ln q(z_i)
     return _estimate(q, z, centred, gradient, return_terms, signal)
 
 
@@ -154,14 +163,17 @@ def expectation_gradient(
     >>> from elbo_grad import DiagonalGaussian
     >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)  # E[z^2] = mu^2 + sigma^2
     >>> estimate = expectation_gradient(lambda z: z[:, 0] ** 2, q, 100_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [2.0, 2.0]) < 4 * estimate.standard_error))
+    >>> bool(
+    ...     np.all(np.abs(estimate.gradient - [2.0, 2.0]) < 4 * estimate.standard_error)
+    ... )
     True
     """
     f, q, num_samples, baseline, return_terms = _arguments(
-        f, "f", q, num_samples, baseline, return_terms, (1,), (1, "P"))
-    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
-    centred = _subtract(f(z), baseline, q, z)      # f(z_i) − b
-    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (…) ∇_φ ln q(z_i)
+        f, "f", q, num_samples, baseline, return_terms, (1,), (1, "P")
+    )
+    z = q.sample(num_samples, rng=rng)  # z_i ~ q_φ
+    centred = _subtract(f(z), baseline, q, z)  # f(z_i) − b
+    gradient = q.score_mean(z, centred)  # (1/n) Σ_i (…) ∇_φ ln q(z_i)
     return _estimate(q, z, centred, gradient, return_terms)
 
 
@@ -194,17 +206,23 @@ def local_elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> estimate = local_elbo_gradient(lambda z: z * [1.0, 2.0], Bernoulli([0.0, 0.0]), 100_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error))
+    >>> estimate = local_elbo_gradient(
+    ...     lambda z: z * [1.0, 2.0], Bernoulli([0.0, 0.0]), 100_000, rng=0
+    ... )
+    >>> bool(
+    ...     np.all(
+    ...         np.abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error
+    ...     )
+    ... )
     True
     """
     local_log_joint, q, num_samples, baseline, return_terms = _arguments(
         local_log_joint, "local_log_joint", q, num_samples, baseline, return_terms,
         (1, "D"))  # fmt: skip
-    z = q.sample(num_samples, rng=rng)             # z_i ~ q_φ
+    z = q.sample(num_samples, rng=rng)  # z_i ~ q_φ
     signal = local_log_joint(z) - q.log_prob_per_dimension(z)  # ℓ_d(z_i)
     centred = _subtract(signal[:, q.param_dims], baseline, q, z)
-    gradient = q.score_mean(z, centred)            # (1/n) Σ_i (ℓ_d(k) − b) ∂_k ln q
+    gradient = q.score_mean(z, centred)  # (1/n) Σ_i (ℓ_d(k) − b) ∂_k ln q
     return _estimate(q, z, centred, gradient, return_terms)
 
 
@@ -239,7 +257,11 @@ def pathwise_elbo_gradient(
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
     >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(0.0, 0.0)
     >>> estimate = pathwise_elbo_gradient(model.grad_log_joint, q, 10_000, rng=0)
-    >>> bool(np.all(np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error))
+    >>> bool(
+    ...     np.all(
+    ...         np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error
+    ...     )
+    ... )
     True
     """
     _checks.function(grad_log_joint, "grad_log_joint")
@@ -485,7 +507,9 @@ def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarra
         return signal - b
     if b.shape in ((1, q.num_params), (n, q.num_params)):
         return signal.reshape(n, -1) - b
-    raise ValueError(f"baseline gave shape {b.shape}, which does not fit {signal.shape}")
+    raise ValueError(
+        f"baseline gave shape {b.shape}, which does not fit {signal.shape}"
+    )
 
 
 def _baseline(baseline: object) -> Baseline:
@@ -496,7 +520,8 @@ def _baseline(baseline: object) -> Baseline:
         raise TypeError(f"baseline must be None, a number or a Baseline: {baseline!r}")
     if isinstance(baseline, Baseline) and callable(baseline):
         return baseline
-    return ConstantBaseline(0.0 if baseline is None else baseline)
+    # ConstantBaseline checks the value itself, with an error naming `baseline`
+    return ConstantBaseline(0.0 if baseline is None else baseline)  # type: ignore[arg-type]
 
 
 def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
@@ -505,7 +530,9 @@ def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
     return [lambda n, s=s: tuple(n if k == 1 else sizes[k] for k in s) for s in shapes]
 
 
-def _arguments(function, name, q, num_samples, baseline, return_terms, *shapes):
+def _arguments(
+    function, name, q, num_samples, baseline, return_terms, *shapes
+) -> tuple[Callable, Family, int, Baseline, bool]:
     """The estimators' checks, once, at the boundary."""
     function, q = _checks.function(function, name), _checks.family(q)
     function = _checks.checked(function, name, *_shapes(q, *shapes))

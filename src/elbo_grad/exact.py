@@ -8,7 +8,7 @@ whole support of a discrete family, a Gauss–Hermite grid for a Gaussian.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -17,8 +17,16 @@ from ._checks import count, evaluate, family, function
 from .estimators import learning_signal
 from .families import Bernoulli, Categorical, DiagonalGaussian
 
-__all__ = ["enumerate_support", "exact_elbo", "exact_elbo_gradient", "exact_expectation", "exact_gradient",
-           "exact_optimal_baseline", "exact_single_sample_variance", "integration_rule"]
+__all__ = [
+    "enumerate_support",
+    "exact_elbo",
+    "exact_elbo_gradient",
+    "exact_expectation",
+    "exact_gradient",
+    "exact_optimal_baseline",
+    "exact_single_sample_variance",
+    "integration_rule",
+]
 
 #: The most numbers (points times the larger of ``q.dim`` and ``q.num_params``)
 #: an exact computation may hold in one array: 2**24 floats, 128 MiB.
@@ -73,7 +81,9 @@ def enumerate_support(q: Bernoulli | Categorical) -> np.ndarray:
     elif isinstance(q, Categorical):
         values = np.arange(q.num_categories)
     else:
-        raise TypeError(f"q must be a Bernoulli or Categorical family, got {type(q).__name__}")
+        raise TypeError(
+            f"q must be a Bernoulli or Categorical family, got {type(q).__name__}"
+        )
     _check_budget(values.size**q.dim, q)
     return _grid([values] * q.dim)
 
@@ -118,7 +128,9 @@ def integration_rule(q, *, num_points: int = 20) -> tuple[np.ndarray, np.ndarray
         _check_budget(num_points**q.dim, q)
         nodes, node_weights = hermegauss(num_points)
         noise = _grid([nodes] * q.dim)
-        weights = np.prod(_grid([node_weights / math.sqrt(2.0 * math.pi)] * q.dim), axis=1)
+        weights = np.prod(
+            _grid([node_weights / math.sqrt(2.0 * math.pi)] * q.dim), axis=1
+        )
         z = q.reparameterize(noise)
     else:
         raise TypeError(
@@ -149,7 +161,9 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     --------
     >>> from elbo_grad import DiagonalGaussian
     >>> q = DiagonalGaussian(1.0, np.log(2.0))
-    >>> exact_expectation(lambda z: np.column_stack([z[:, 0], z[:, 0] ** 2]), q).round(12)
+    >>> exact_expectation(lambda z: np.column_stack([z[:, 0], z[:, 0] ** 2]), q).round(
+    ...     12
+    ... )
     array([1., 5.])
     """
     function(f, "f")
@@ -165,11 +179,15 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     if not np.isfinite(values).all():
         raise ValueError("f returned NaN or infinity for some nodes")
     if values.ndim < 1 or values.shape[0] != z.shape[0]:
-        raise ValueError(f"f must return an array whose first axis is the {z.shape[0]} nodes, got shape {values.shape}")
+        raise ValueError(
+            f"f must return an array whose first axis is the {z.shape[0]} nodes, got shape {values.shape}"
+        )
     return np.tensordot(weights, values, axes=(0, 0))
 
 
-def _score_function_expectation(signal: np.ndarray, q, z: np.ndarray, weights: np.ndarray, name: str):
+def _score_function_expectation(
+    signal: np.ndarray, q, z: np.ndarray, weights: np.ndarray, name: str
+):
     r""":math:`\sum_j w_j (f_j - \bar f) s(z_j)`, refused if rounding in ``f`` could spoil it.
 
     Subtracting :math:`\bar f` changes nothing exactly (the score has mean zero)
@@ -178,7 +196,9 @@ def _score_function_expectation(signal: np.ndarray, q, z: np.ndarray, weights: n
     score = q.score(z)
     centred = signal - weights @ signal
     gradient = weights @ (centred[:, None] * score)
-    rounding = 4 * np.finfo(float).eps * (weights @ (np.abs(signal)[:, None] * np.abs(score)))
+    rounding = (
+        4 * np.finfo(float).eps * (weights @ (np.abs(signal)[:, None] * np.abs(score)))
+    )
     if np.any(rounding > GRADIENT_RTOL * np.maximum(np.abs(gradient), 1.0)):
         raise ValueError(
             f"{name} is not resolved on q's scale: rounding in its values could move the exact "
@@ -214,7 +234,9 @@ def exact_gradient(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     Examples
     --------
     >>> from elbo_grad import DiagonalGaussian
-    >>> exact_gradient(lambda z: z[:, 0] ** 2, DiagonalGaussian(1.0, np.log(2.0))).round(12)
+    >>> exact_gradient(
+    ...     lambda z: z[:, 0] ** 2, DiagonalGaussian(1.0, np.log(2.0))
+    ... ).round(12)
     array([2., 8.])
     """
     function(f, "f")
@@ -245,7 +267,11 @@ def exact_elbo(log_joint: Callable, q, *, num_points: int = 20) -> float:
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
     >>> model = ConjugateGaussian(x=[1.0, 2.0])
     >>> q = DiagonalGaussian(0.5, -0.5)
-    >>> bool(np.isclose(exact_elbo(model.log_joint, q, num_points=2), model.exact_elbo(q)))
+    >>> bool(
+    ...     np.isclose(
+    ...         exact_elbo(model.log_joint, q, num_points=2), model.exact_elbo(q)
+    ...     )
+    ... )
     True
     """
     function(log_joint, "log_joint")
@@ -309,7 +335,9 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
     Examples
     --------
     >>> from elbo_grad import DiagonalGaussian
-    >>> exact_optimal_baseline(lambda z: z[:, 0] ** 2, DiagonalGaussian(0.0, 0.0)).round(10)
+    >>> exact_optimal_baseline(
+    ...     lambda z: z[:, 0] ** 2, DiagonalGaussian(0.0, 0.0)
+    ... ).round(10)
     array([3., 5.])
     """
     function(f, "f")
@@ -317,9 +345,14 @@ def exact_optimal_baseline(f: Callable, q, *, num_points: int = 20) -> np.ndarra
     signal = evaluate(f, z, "f", (z.shape[0],), (z.shape[0], q.num_params))
     squared_score = q.score(z) ** 2
     signal = signal.reshape(z.shape[0], -1)
-    second_moment = weights @ squared_score  # 0 where s_k is 0 on q's support: any b is optimal, take 0
+    # 0 where s_k is 0 on q's support: any b is optimal, take 0
+    second_moment = weights @ squared_score
     varies = second_moment > 0
-    return np.where(varies, weights @ (signal * squared_score) / np.where(varies, second_moment, 1.0), 0.0)
+    return np.where(
+        varies,
+        weights @ (signal * squared_score) / np.where(varies, second_moment, 1.0),
+        0.0,
+    )
 
 
 def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
@@ -343,7 +376,9 @@ def exact_single_sample_variance(f: Callable, q, *, num_points: int = 20) -> np.
     Examples
     --------
     >>> from elbo_grad import DiagonalGaussian
-    >>> q = DiagonalGaussian(0.0, 0.0)  # the term of the gradient of E[z]: z (z, z^2 - 1)
+    >>> q = DiagonalGaussian(
+    ...     0.0, 0.0
+    ... )  # the term of the gradient of E[z]: z (z, z^2 - 1)
     >>> exact_single_sample_variance(lambda z: z[:, :1] * q.score(z), q).round(10)
     array([ 2., 10.])
     """

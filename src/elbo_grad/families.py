@@ -396,7 +396,8 @@ class Bernoulli(Family):
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
         return self._binary(z) * self.logits - np.logaddexp(0.0, self.logits)
 
-    def score(self, z: ArrayLike) -> np.ndarray:  # 1 - pi as sigma(-phi): exact also where pi rounds to 1
+    # 1 - pi as sigma(-phi): exact also where pi rounds to 1
+    def score(self, z: ArrayLike) -> np.ndarray:
         return np.where(self._binary(z) == 1.0, _sigmoid(-self.logits), -self.probs)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
@@ -486,9 +487,12 @@ class Categorical(Family):
 
     def score(self, z: ArrayLike) -> np.ndarray:
         one_hot = self._indices(z)[:, :, None] == np.arange(self.num_categories)
-        probs = self.probs  # 1 - pi_k as the sum of the others' pi: exact also where pi_k rounds to 1
+        # 1 - pi_k as the sum of the others' pi: exact also where pi_k rounds to 1
+        probs = self.probs
         top = np.arange(self.num_categories) == np.argmax(probs, axis=1)[:, None]
-        complement = np.where(top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs)
+        complement = np.where(
+            top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs
+        )
         return np.where(one_hot, complement, -probs).reshape(len(one_hot), -1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):

@@ -7,9 +7,10 @@ is a numerical reference for a model of your own.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import function, real_array, scalar
 from .families import DiagonalGaussian
@@ -57,7 +58,9 @@ class ConjugateGaussian:
 
     dim = 1
 
-    def __init__(self, x: object, prior_std: float = 1.0, noise_std: float = 1.0) -> None:
+    def __init__(
+        self, x: object, prior_std: float = 1.0, noise_std: float = 1.0
+    ) -> None:
         x = real_array(x, "x")
         if x.ndim > 1:
             raise ValueError(f"x must be a scalar or a 1-D array, got shape {x.shape}")
@@ -95,8 +98,12 @@ class ConjugateGaussian:
         z = _latent_column(z)[:, 0]
         residuals = (self._x - z[:, None]) / self.noise_std
         return (
-            -0.5 * _LOG_2PI - np.log(self.prior_std) - 0.5 * (z / self.prior_std) ** 2
-            + np.sum(-0.5 * _LOG_2PI - np.log(self.noise_std) - 0.5 * residuals**2, axis=1)
+            -0.5 * _LOG_2PI
+            - np.log(self.prior_std)
+            - 0.5 * (z / self.prior_std) ** 2
+            + np.sum(
+                -0.5 * _LOG_2PI - np.log(self.noise_std) - 0.5 * residuals**2, axis=1
+            )
         )
 
     def grad_log_joint(self, z: object) -> np.ndarray:
@@ -118,7 +125,9 @@ class ConjugateGaussian:
 
     def _mean_and_std(self, q: object) -> tuple[float, float]:
         if not isinstance(q, DiagonalGaussian) or q.dim != 1:
-            raise TypeError(f"q must be a one-dimensional DiagonalGaussian, got {type(q).__name__}")
+            raise TypeError(
+                f"q must be a one-dimensional DiagonalGaussian, got {type(q).__name__}"
+            )
         return float(q.mean[0]), float(q.std[0])
 
     def exact_elbo(self, q: DiagonalGaussian) -> float:
@@ -135,9 +144,14 @@ class ConjugateGaussian:
             :math:`\mathbb E_q[\ln p(x, z)] + \tfrac12\ln(2\pi e) + \ln s`.
         """
         m, s = self._mean_and_std(q)
-        prior = -0.5 * _LOG_2PI - np.log(self.prior_std) - 0.5 * ((m / self.prior_std) ** 2 + (s / self.prior_std) ** 2)
+        prior = (
+            -0.5 * _LOG_2PI
+            - np.log(self.prior_std)
+            - 0.5 * ((m / self.prior_std) ** 2 + (s / self.prior_std) ** 2)
+        )
         likelihood = np.sum(
-            -0.5 * _LOG_2PI - np.log(self.noise_std)
+            -0.5 * _LOG_2PI
+            - np.log(self.noise_std)
             - 0.5 * (((self._x - m) / self.noise_std) ** 2 + (s / self.noise_std) ** 2)
         )
         return float(prior + likelihood + 0.5 * (_LOG_2PI + 1.0) + np.log(s))
@@ -156,13 +170,22 @@ class ConjugateGaussian:
             :math:`-m/\sigma_0^2 + \sum_j (x_j - m)/\sigma^2` and :math:`1 - s^2 (1/\sigma_0^2 + N/\sigma^2)`.
         """
         m, s = self._mean_and_std(q)
-        d_mean = -(m / self.prior_std) / self.prior_std + np.sum((self._x - m) / self.noise_std) / self.noise_std
-        d_log_std = 1.0 - (s / self.prior_std) ** 2 - self.num_observations * (s / self.noise_std) ** 2
+        d_mean = (
+            -(m / self.prior_std) / self.prior_std
+            + np.sum((self._x - m) / self.noise_std) / self.noise_std
+        )
+        d_log_std = (
+            1.0
+            - (s / self.prior_std) ** 2
+            - self.num_observations * (s / self.noise_std) ** 2
+        )
         return np.array([d_mean, d_log_std])
 
     def _marginal_scale(self) -> float:
         r""":math:`\sqrt{\sigma^2 + N\sigma_0^2}`, without overflow."""
-        return float(np.hypot(self.noise_std, np.sqrt(self.num_observations) * self.prior_std))
+        return float(
+            np.hypot(self.noise_std, np.sqrt(self.num_observations) * self.prior_std)
+        )
 
     def posterior(self) -> DiagonalGaussian:
         r"""The exact posterior :math:`\mathcal N(\mu_N, \sigma_N^2)`, the ELBO's maximiser.
@@ -188,7 +211,9 @@ class ConjugateGaussian:
         """
         n, scale = self.num_observations, self._marginal_scale()
         mean = np.mean(self._x)
-        quadratic = np.sum(((self._x - mean) / self.noise_std) ** 2) + n * (mean / scale) ** 2
+        quadratic = (
+            np.sum(((self._x - mean) / self.noise_std) ** 2) + n * (mean / scale) ** 2
+        )
         log_det = 2 * (n - 1) * np.log(self.noise_std) + 2 * np.log(scale)
         return float(-0.5 * (n * _LOG_2PI + log_det + quadratic))
 
@@ -210,22 +235,39 @@ class BoltzmannChain:
     --------
     >>> from elbo_grad import Bernoulli, enumerate_support
     >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
-    >>> round(float(np.exp(chain.log_joint(enumerate_support(Bernoulli(np.zeros(3))))).sum()), 12)
+    >>> round(
+    ...     float(
+    ...         np.exp(chain.log_joint(enumerate_support(Bernoulli(np.zeros(3))))).sum()
+    ...     ),
+    ...     12,
+    ... )
     1.0
     >>> chain.local_log_joint([[1.0, 1.0, 1.0]])  # h_d + J_{d-1} + J_d
     array([[ 3. ,  0. , -0.5]])
     """
 
-    def __init__(self, field: object, coupling: object) -> None:
+    def __init__(self, field: ArrayLike, coupling: ArrayLike) -> None:
         field = np.atleast_1d(real_array(field, "field"))
         if field.ndim != 1 or field.size > 20:
-            raise ValueError(f"field must be 1-D with at most 20 entries, got shape {field.shape}")
-        coupling = np.asarray(coupling, dtype=float) if np.size(coupling) == 0 else real_array(coupling, "coupling")
+            raise ValueError(
+                f"field must be 1-D with at most 20 entries, got shape {field.shape}"
+            )
+        coupling = (
+            np.asarray(coupling, dtype=float)
+            if np.size(coupling) == 0
+            else real_array(coupling, "coupling")
+        )
         if coupling.shape != (field.size - 1,):
-            raise ValueError(f"coupling must have shape ({field.size - 1},) for {field.size} latents, got {coupling.shape}")
+            raise ValueError(
+                f"coupling must have shape ({field.size - 1},) for {field.size} latents, got {coupling.shape}"
+            )
         self._field, self._coupling = field, coupling.copy()
         self._field.flags.writeable = self._coupling.flags.writeable = False
-        states = np.array(np.meshgrid(*[[0.0, 1.0]] * field.size, indexing="ij")).reshape(field.size, -1).T
+        states = (
+            np.array(np.meshgrid(*[[0.0, 1.0]] * field.size, indexing="ij"))
+            .reshape(field.size, -1)
+            .T
+        )
         values = self._unnormalized(states)
         top = values.max()
         self._log_normalizer = float(top + np.log(np.sum(np.exp(values - top))))
@@ -256,7 +298,9 @@ class BoltzmannChain:
     def _check_z(self, z: object) -> np.ndarray:
         z = real_array(z, "z", ndim=2)
         if z.shape[1] != self.dim or not np.all((z == 0.0) | (z == 1.0)):
-            raise ValueError(f"z must have shape (num_samples, {self.dim}) and hold only 0s and 1s, got shape {z.shape}")
+            raise ValueError(
+                f"z must have shape (num_samples, {self.dim}) and hold only 0s and 1s, got shape {z.shape}"
+            )
         return z
 
     def _unnormalized(self, z: np.ndarray) -> np.ndarray:
@@ -302,7 +346,9 @@ class BoltzmannChain:
 MAX_GRID_POINTS = 10**7
 
 
-def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndarray, np.ndarray, float]:
+def grid_posterior(
+    log_joint: Callable, axes: Sequence[object]
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""The posterior's mean and covariance and the log evidence, by the trapezoidal rule on a grid.
 
     Parameters
@@ -326,21 +372,33 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     Examples
     --------
     >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> mean, covariance, log_evidence = grid_posterior(model.log_joint, [np.linspace(-6, 8, 1401)])
-    >>> bool(np.isclose(log_evidence, model.log_evidence()) and np.isclose(mean[0], 1.0))
+    >>> mean, covariance, log_evidence = grid_posterior(
+    ...     model.log_joint, [np.linspace(-6, 8, 1401)]
+    ... )
+    >>> bool(
+    ...     np.isclose(log_evidence, model.log_evidence()) and np.isclose(mean[0], 1.0)
+    ... )
     True
     """
     function(log_joint, "log_joint")
     if not isinstance(axes, (list, tuple)) or not axes:
-        raise TypeError(f"axes must be a non-empty list of 1-D arrays, one per latent dimension, got {type(axes).__name__}")
-    axes = [real_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
-    for d, axis in enumerate(axes):
+        raise TypeError(
+            f"axes must be a non-empty list of 1-D arrays, one per latent dimension, got {type(axes).__name__}"
+        )
+    grid_axes = [real_array(axis, f"axes[{d}]", ndim=1) for d, axis in enumerate(axes)]
+    for d, axis in enumerate(grid_axes):
         if axis.size < 3 or not np.all(np.diff(axis) > 0):
-            raise ValueError(f"axes[{d}] must be strictly increasing with at least 3 points")
-    shape = tuple(axis.size for axis in axes)
+            raise ValueError(
+                f"axes[{d}] must be strictly increasing with at least 3 points"
+            )
+    shape = tuple(axis.size for axis in grid_axes)
     if np.prod(shape, dtype=float) > MAX_GRID_POINTS:
-        raise ValueError(f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}")
-    points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+        raise ValueError(
+            f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}"
+        )
+    points = (
+        np.array(np.meshgrid(*grid_axes, indexing="ij")).reshape(len(grid_axes), -1).T
+    )
     points.flags.writeable = False
     log_density = log_joint(points)
     try:
@@ -348,23 +406,42 @@ def grid_posterior(log_joint: Callable, axes: Sequence[object]) -> tuple[np.ndar
     except (ValueError, TypeError) as error:
         raise ValueError(f"log_joint must return a regular array: {error}") from None
     if log_density.dtype.kind not in "biuf":
-        raise TypeError(f"log_joint must return real numbers, got dtype {log_density.dtype}")
+        raise TypeError(
+            f"log_joint must return real numbers, got dtype {log_density.dtype}"
+        )
     log_density = log_density.astype(float)
-    if log_density.shape != (points.shape[0],) or np.any(np.isnan(log_density) | (log_density == np.inf)):
-        raise ValueError(f"log_joint must return shape ({points.shape[0]},) without NaN or +infinity")
+    if log_density.shape != (points.shape[0],) or np.any(
+        np.isnan(log_density) | (log_density == np.inf)
+    ):
+        raise ValueError(
+            f"log_joint must return shape ({points.shape[0]},) without NaN or +infinity"
+        )
     peak = np.max(log_density)
     if not np.isfinite(peak):
         raise ValueError("log_joint is -infinity at every grid point")
     inner = log_density.reshape(shape)[tuple(slice(1, -1) for _ in shape)]
-    edge = np.max(np.where(np.pad(np.ones(inner.shape, bool), 1), -np.inf, log_density.reshape(shape)))
+    edge = np.max(
+        np.where(
+            np.pad(np.ones(inner.shape, bool), 1), -np.inf, log_density.reshape(shape)
+        )
+    )
     if edge - peak > np.log(1e-8):
-        raise ValueError(f"axes do not cover the posterior: at the grid's edge the density is {np.exp(edge - peak):.1e} of its peak")
-    widths = [np.convolve(np.diff(axis), [0.5, 0.5]) for axis in axes]  # trapezoidal weights
-    log_volume = np.sum(np.meshgrid(*[np.log(w) for w in widths], indexing="ij"), axis=0).ravel()
+        raise ValueError(
+            f"axes do not cover the posterior: at the grid's edge the density is {np.exp(edge - peak):.1e} of its peak"
+        )
+    # trapezoidal weights
+    widths = [np.convolve(np.diff(axis), [0.5, 0.5]) for axis in grid_axes]
+    log_volume = np.sum(
+        np.meshgrid(*[np.log(w) for w in widths], indexing="ij"), axis=0
+    ).ravel()
     log_mass = log_density + log_volume
     top = np.max(log_mass)
     mass = np.exp(log_mass - top)
     probabilities = mass / mass.sum()
     mean = probabilities @ points
     centred = points - mean
-    return mean, (probabilities[:, None] * centred).T @ centred, float(top + np.log(mass.sum()))
+    return (
+        mean,
+        (probabilities[:, None] * centred).T @ centred,
+        float(top + np.log(mass.sum())),
+    )

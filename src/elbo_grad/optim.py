@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -61,16 +61,26 @@ class Adam:
 
     Examples
     --------
-    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)  # whatever the scale
+    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(
+    ...     4
+    ... )  # whatever the scale
     array([ 0.1, -0.1])
     """
 
-    def __init__(self, step_size: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+    def __init__(
+        self,
+        step_size: float,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
         self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
         self.beta1 = scalar(beta1, "beta1", 0.0, np.nextafter(1.0, 0.0))
         self.beta2 = scalar(beta2, "beta2", 0.0, np.nextafter(1.0, 0.0))
         self.epsilon = scalar(epsilon, "epsilon", low=np.finfo(float).tiny)
-        self.num_steps, self.mean, self.mean_square = 0, 0.0, 0.0
+        self.num_steps = 0
+        self.mean: float | np.ndarray = 0.0
+        self.mean_square: float | np.ndarray = 0.0
 
     def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         r"""Take one ascent step, updating the running moments.
@@ -86,21 +96,29 @@ class Adam:
             The new parameters.
         """
         self.num_steps += 1
-        gradient = np.asarray(gradient, dtype=np.longdouble)  # g^2 of a g below 1e-154 must not underflow to 0
+        # g^2 of a g below 1e-154 must not underflow to 0
+        gradient = np.asarray(gradient, dtype=np.longdouble)
         self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
-        self.mean_square = self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
+        self.mean_square = (
+            self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
+        )
         mean = self.mean / (1 - self.beta1**self.num_steps)
         mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
-        return params + (self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)).astype(float)
+        return params + (
+            self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+        ).astype(float)
 
 
 class _Recorder:
     """Passes the signal on to ``baseline`` and keeps it, for the update after the step."""
 
     def __init__(self, baseline) -> None:
-        self.baseline, self.uses_score, self.signal = baseline, baseline.uses_score, None
+        self.baseline, self.uses_score = baseline, baseline.uses_score
+        self.signal: np.ndarray | None = None
 
-    def __call__(self, signal: np.ndarray, score: np.ndarray | None = None) -> np.ndarray:
+    def __call__(
+        self, signal: np.ndarray, score: np.ndarray | None = None
+    ) -> np.ndarray:
         self.signal = signal
         return self.baseline(signal, score)
 
@@ -184,8 +202,14 @@ def fit(
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
     >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> result = fit(model.log_joint, DiagonalGaussian(0.0, 0.0), num_steps=500,
-    ...              step_size=0.05, num_samples=100, rng=0)
+    >>> result = fit(
+    ...     model.log_joint,
+    ...     DiagonalGaussian(0.0, 0.0),
+    ...     num_steps=500,
+    ...     step_size=0.05,
+    ...     num_samples=100,
+    ...     rng=0,
+    ... )
     >>> result.params.shape, result.elbo.shape
     ((501, 2), (500,))
     >>> bool(abs(result.q.mean[0] - model.posterior().mean[0]) < 0.1)
@@ -193,7 +217,10 @@ def fit(
     """
     function(log_joint, "log_joint")
     family(q)
-    num_steps = count(num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1))  # the path's memory
+    # the path's memory
+    num_steps = count(
+        num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1)
+    )
     num_samples = count(num_samples, "num_samples")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
@@ -202,7 +229,8 @@ def fit(
         function(callback, "callback")
     rng = generator(rng)
     progress = flag(progress, "progress")
-    _baseline(baseline)  # refuses classes, bools and strings by name, before a stateful one is wrapped
+    # refuses classes, bools and strings by name, before a stateful one is wrapped
+    _baseline(baseline)
     recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
     path = np.empty((num_steps + 1, q.num_params))
     elbo = np.empty(num_steps)
@@ -210,22 +238,35 @@ def fit(
     done, interrupted = 0, False
     try:
         for step in range(num_steps):
-            estimate = elbo_gradient(log_joint, q, num_samples, rng=rng, baseline=recorder or baseline)
-            if recorder is not None:  # a stateful baseline learns from this step's signals, after the step
+            estimate = elbo_gradient(
+                log_joint, q, num_samples, rng=rng, baseline=recorder or baseline
+            )
+            # a stateful baseline learns from this step's signals, after the step
+            if recorder is not None:
                 baseline.update(recorder.signal)
             try:
                 q = q.with_params(stepper.step(q.params, estimate.gradient))
             except ValueError as error:
-                raise ValueError(f"q's parameters after step {step + 1} are refused ({error}): "
-                                 "try a smaller step_size") from None
+                raise ValueError(
+                    f"q's parameters after step {step + 1} are refused ({error}): "
+                    "try a smaller step_size"
+                ) from None
             path[step + 1], elbo[step] = q.params, estimate.elbo
             done = step + 1
             if callback is not None:
                 callback(step, q, estimate)
             if progress and (done % max(1, num_steps // 20) == 0 or done == num_steps):
-                print(f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}", file=sys.stderr)
+                print(
+                    f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}",
+                    file=sys.stderr,
+                )
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {done} of {num_steps} steps", file=sys.stderr)
     # Rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step.
-    return FitResult(path[: done + 1].copy(), elbo[:done].copy(), start.with_params(path[done]), interrupted)
+    return FitResult(
+        path[: done + 1].copy(),
+        elbo[:done].copy(),
+        start.with_params(path[done]),
+        interrupted,
+    )

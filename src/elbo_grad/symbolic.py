@@ -24,7 +24,10 @@ __all__ = [
 
 # Module-level dummies, so that the cache of one-term integrals is shared.
 _U_REAL, _U_POSITIVE = sp.Dummy("u", real=True), sp.Dummy("u", positive=True)
-_K, _K_NONNEGATIVE = sp.Dummy("k", integer=True), sp.Dummy("k", integer=True, nonnegative=True)
+_K, _K_NONNEGATIVE = (
+    sp.Dummy("k", integer=True),
+    sp.Dummy("k", integer=True, nonnegative=True),
+)
 
 
 class SymbolicFamily:
@@ -50,18 +53,39 @@ class SymbolicFamily:
     Examples
     --------
     >>> z, eta = sp.Symbol("z", real=True), sp.Symbol("eta", real=True)
-    >>> q = SymbolicFamily("exponential", z, [eta], sp.exp(eta - sp.exp(eta) * z),
-    ...                    sp.Interval(0, sp.oo), log_params=[eta])
+    >>> q = SymbolicFamily(
+    ...     "exponential",
+    ...     z,
+    ...     [eta],
+    ...     sp.exp(eta - sp.exp(eta) * z),
+    ...     sp.Interval(0, sp.oo),
+    ...     log_params=[eta],
+    ... )
     >>> q.expectation(z), q.score, q.expectation(q.score)
     (exp(-eta), Matrix([[-z*exp(eta) + 1]]), Matrix([[0]]))
     """
 
-    def __init__(self, name, variable, params, density, support, *, log_params=(), location=0, scale=1):
+    def __init__(
+        self,
+        name,
+        variable,
+        params,
+        density,
+        support,
+        *,
+        log_params=(),
+        location=0,
+        scale=1,
+    ):
         params, log_params = tuple(params), tuple(log_params)
         if not all(isinstance(symbol, sp.Symbol) for symbol in (variable, *params)):
-            raise TypeError(f"variable and params must be sympy.Symbols, got {variable!r}, {params}")
+            raise TypeError(
+                f"variable and params must be sympy.Symbols, got {variable!r}, {params}"
+            )
         if not params or len(set(params)) != len(params):
-            raise ValueError(f"params must hold at least one symbol and not repeat one: {params}")
+            raise ValueError(
+                f"params must hold at least one symbol and not repeat one: {params}"
+            )
         if variable in params:
             raise ValueError(f"the variable {variable} must not be one of the params")
         try:
@@ -73,7 +97,11 @@ class SymbolicFamily:
                 "support must be a sympy Interval (continuous z), FiniteSet or Range "
                 f"(discrete z), got {type(support).__name__}"
             )
-        if isinstance(support, sp.Range) and support.inf == -sp.oo and support.sup == sp.oo:
+        if (
+            isinstance(support, sp.Range)
+            and support.inf == -sp.oo
+            and support.sup == sp.oo
+        ):
             raise ValueError("a discrete support must be bounded on at least one side")
         if not set(log_params) <= set(params):
             raise ValueError(f"log_params {log_params} must all be among the params")
@@ -126,7 +154,9 @@ class SymbolicFamily:
     def _sum(self, expression):
         """The sum over the support, over one denominator, where cancellations show."""
         if isinstance(self.support, sp.FiniteSet):
-            total = sp.Add(*[expression.subs(self.variable, value) for value in self.support])
+            total = sp.Add(
+                *[expression.subs(self.variable, value) for value in self.support]
+            )
         else:
             to_positive, back = self._positive_substitutions()
             lower, upper = self.support.inf, self.support.sup
@@ -147,7 +177,9 @@ class SymbolicFamily:
         lower = sp.simplify((self.support.inf.subs(to_positive) - location) / scale)
         upper = sp.simplify((self.support.sup.subs(to_positive) - location) / scale)
         u = _U_POSITIVE if lower.is_nonnegative else _U_REAL
-        integrand = expression.subs(to_positive).subs(self.variable, location + scale * u)
+        integrand = expression.subs(to_positive).subs(
+            self.variable, location + scale * u
+        )
         integrand = sp.expand(sp.expand_log(sp.powsimp(integrand * scale)))
         total = sp.S.Zero
         for term in sp.Add.make_args(integrand):
@@ -195,7 +227,9 @@ def equal(lhs, rhs) -> bool:
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         shapes = getattr(lhs, "shape", "a scalar"), getattr(rhs, "shape", "a scalar")
         if shapes[0] != shapes[1]:
-            raise ValueError(f"equal compares a matrix with a matrix of its shape, got {shapes}")
+            raise ValueError(
+                f"equal compares a matrix with a matrix of its shape, got {shapes}"
+            )
         return all(equal(a, b) for a, b in zip(lhs, rhs, strict=True))
     difference = sp.expand(sp.expand_log(lhs - rhs))
     if difference == 0:
@@ -248,7 +282,9 @@ def gaussian(*, mean: str = "mu", log_std: str = r"\ln\sigma") -> SymbolicFamily
     """
     z, mu, log_sigma = (sp.Symbol(name, real=True) for name in ("z", mean, log_std))
     sigma = sp.exp(log_sigma)
-    density = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma))) / (sp.sqrt(2 * sp.pi) * sigma)
+    density = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma))) / (
+        sp.sqrt(2 * sp.pi) * sigma
+    )
     return SymbolicFamily(
         "Gaussian", z, (mu, log_sigma), density, sp.Interval(-sp.oo, sp.oo),
         log_params=(log_sigma,), location=mu, scale=sigma,
@@ -270,7 +306,15 @@ def exponential() -> SymbolicFamily:
     """
     z, eta = sp.Symbol("z", real=True), sp.Symbol(r"\ln\lambda", real=True)
     density, support = sp.exp(eta) * sp.exp(-sp.exp(eta) * z), sp.Interval(0, sp.oo)
-    return SymbolicFamily("exponential", z, (eta,), density, support, log_params=(eta,), scale=sp.exp(-eta))
+    return SymbolicFamily(
+        "exponential",
+        z,
+        (eta,),
+        density,
+        support,
+        log_params=(eta,),
+        scale=sp.exp(-eta),
+    )
 
 
 def bernoulli() -> SymbolicFamily:
@@ -312,11 +356,18 @@ def categorical(num_categories: int = 3) -> SymbolicFamily:
     (1, Matrix([[0, 0, 0]]))
     """
     if isinstance(num_categories, bool) or not isinstance(num_categories, int):
-        raise TypeError(f"num_categories must be an integer, got {type(num_categories).__name__}")
+        raise TypeError(
+            f"num_categories must be an integer, got {type(num_categories).__name__}"
+        )
     if num_categories < 2:
         raise ValueError(f"num_categories must be at least 2, got {num_categories}")
-    z, logits = sp.Symbol("z", integer=True), sp.symbols(f"phi_0:{num_categories}", real=True)
-    numerator = sp.exp(sum(sp.KroneckerDelta(z, k) * logit for k, logit in enumerate(logits)))
+    z, logits = (
+        sp.Symbol("z", integer=True),
+        sp.symbols(f"phi_0:{num_categories}", real=True),
+    )
+    numerator = sp.exp(
+        sum(sp.KroneckerDelta(z, k) * logit for k, logit in enumerate(logits))
+    )
     density = numerator / sum(sp.exp(logit) for logit in logits)
     support = sp.FiniteSet(*range(num_categories))
     return SymbolicFamily(f"categorical({num_categories})", z, logits, density, support)
@@ -386,7 +437,9 @@ def standard_normal_moment(order: int):
     if order < 0:
         raise ValueError(f"order must be a non-negative integer, got {order}")
     eps = sp.Symbol("varepsilon", real=True)
-    return sp.integrate(eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi), (eps, -sp.oo, sp.oo))
+    return sp.integrate(
+        eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi), (eps, -sp.oo, sp.oo)
+    )
 
 
 def standard_normal_expectation(expression, eps):
@@ -411,7 +464,9 @@ def standard_normal_expectation(expression, eps):
     m**2 + s**2
     """
     polynomial = sp.Poly(sp.expand(expression), eps)
-    return sp.expand(sum(c * standard_normal_moment(k) for (k,), c in polynomial.terms()))
+    return sp.expand(
+        sum(c * standard_normal_moment(k) for (k,), c in polynomial.terms())
+    )
 
 
 def _exp_in_scales(power):
@@ -420,8 +475,14 @@ def _exp_in_scales(power):
     for term in sp.Add.make_args(sp.expand(power.args[0])):
         coefficient, symbol = term.as_coeff_Mul()
         name = getattr(symbol, "name", "")
-        if isinstance(symbol, sp.Symbol) and name.startswith(r"\ln") and coefficient.is_Rational:
-            factors.append(sp.Symbol(name[3:].strip() or "s", positive=True) ** coefficient)
+        if (
+            isinstance(symbol, sp.Symbol)
+            and name.startswith(r"\ln")
+            and coefficient.is_Rational
+        ):
+            factors.append(
+                sp.Symbol(name[3:].strip() or "s", positive=True) ** coefficient
+            )
         else:
             rest.append(term)
     return sp.Mul(*factors) * sp.exp(sp.Add(*rest)) if factors else power
@@ -431,7 +492,11 @@ def _combined_logarithms(logarithms):
     r"""``-log(2)/2 - log(pi)/2`` as the one term :math:`-\tfrac12\ln 2\pi`, if it can be."""
     for denominator, sign in itertools.product((1, 2), (1, -1)):
         combined = sp.logcombine(sp.expand(sign * denominator * logarithms), force=True)
-        powers = combined.args[0].as_powers_dict().values() if isinstance(combined, sp.log) else None
+        powers = (
+            combined.args[0].as_powers_dict().values()
+            if isinstance(combined, sp.log)
+            else None
+        )
         if powers is not None and all(exponent.is_Integer for exponent in powers):
             return sp.Rational(sign, denominator) * combined
     return logarithms
@@ -457,20 +522,28 @@ def book_form(expression):
     """
     if isinstance(expression, sp.MatrixBase):
         return expression.applyfunc(book_form)
-    expression = sp.sympify(expression).replace(lambda e: isinstance(e, sp.exp), _exp_in_scales)
+    expression = sp.sympify(expression).replace(
+        lambda e: isinstance(e, sp.exp), _exp_in_scales
+    )
     if not isinstance(expression, sp.Add):
         return expression
     # Group the terms that differ only by a logarithm of a number, and combine them.
     groups: dict = {}
     others = []
     for term in expression.args:
-        logs = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.log) and f.args[0].is_number]
+        logs = [
+            f
+            for f in sp.Mul.make_args(term)
+            if isinstance(f, sp.log) and f.args[0].is_number
+        ]
         if len(logs) == 1:
             coefficient, rest = (term / logs[0]).as_coeff_Mul()
             groups.setdefault(rest, []).append(coefficient * logs[0])
         else:
             others.append(term)
-    grouped = [_combined_logarithms(sp.Add(*logs)) * rest for rest, logs in groups.items()]
+    grouped = [
+        _combined_logarithms(sp.Add(*logs)) * rest for rest, logs in groups.items()
+    ]
     return sp.Add(*others, *grouped)
 
 
@@ -489,7 +562,9 @@ def latex(expression) -> str:
 
     Examples
     --------
-    >>> latex(normal_log_density(sp.Symbol("x", real=True), sp.Symbol("z", real=True), 1))
+    >>> latex(
+    ...     normal_log_density(sp.Symbol("x", real=True), sp.Symbol("z", real=True), 1)
+    ... )
     '- \\frac{\\left(x - z\\right)^{2}}{2} - \\frac{\\ln{\\left(2 \\pi \\right)}}{2}'
     """
     return sp.latex(book_form(expression), ln_notation=True)
@@ -500,7 +575,8 @@ def latex(expression) -> str:
 
 #: The two parameter settings every check uses; entry j goes to the j-th parameter.
 CHECK_POINTS = tuple(
-    tuple(map(sp.Rational, point.split())) for point in ("3/10 -1/5 7/10 -1/2", "-7/10 2/5 -3/10 1/4")
+    tuple(map(sp.Rational, point.split()))
+    for point in ("3/10 -1/5 7/10 -1/2", "-7/10 2/5 -3/10 1/4")
 )
 _OTHER_VALUES = tuple(map(sp.Rational, "7/10 -11/10 19/10 2/5 -3/5 13/10".split()))
 _TOLERANCE, _NUM_NODES, _NUM_MONTE_CARLO_NODES, _STEP = 1e-9, 24, 10, mpmath.mpf("1e-4")
@@ -568,7 +644,9 @@ def gradient_of_integral(integrand):
 
 def _l8_monte_carlo(parts_at, samples):
     """The book's Monte Carlo line: (1/n) sum_i signal(z_i) score(z_i)."""
-    terms = [(parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples]
+    terms = [
+        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples
+    ]
     return sum(terms) / len(samples)
 
 
@@ -593,7 +671,10 @@ LINKS = {
 _LINKS_BEFORE = {
     "L2": [integral(lambda p: p.grad_product)],
     "L3": [integral(lambda p: p.q * p.score)],
-    "L5": [integral(lambda p: p.log_p * p.grad_q), integral(lambda p: -p.log_q * p.grad_q)],
+    "L5": [
+        integral(lambda p: p.log_p * p.grad_q),
+        integral(lambda p: -p.log_q * p.grad_q),
+    ],
     "L6": [integral(lambda p: (p.log_p - p.log_q) * p.grad_q)],
 }
 
@@ -617,7 +698,16 @@ _SYMBOLIC_CACHE: dict = {}
 def _symbolic_side(link, q, log_joint, function):
     """The SymPy side of a link (cached: it is the same for every candidate)."""
     side = _SYMBOLIC_SIDES[link]
-    key = (side, q.name, q.variable, q.params, q.density, q.support, log_joint, function)
+    key = (
+        side,
+        q.name,
+        q.variable,
+        q.params,
+        q.density,
+        q.support,
+        log_joint,
+        function,
+    )
     if key not in _SYMBOLIC_CACHE:
         grad_q, signal = q.gradient(q.density), log_joint - q.log_density
         _SYMBOLIC_CACHE[key] = side(q, log_joint, function, grad_q, signal)
@@ -640,7 +730,11 @@ def _close(numeric, symbolic) -> bool:
         return False
     for a, b in zip(numeric, symbolic, strict=True):
         a, b = mpmath.mpmathify(a), mpmath.mpmathify(b)
-        if isinstance(a, mpmath.mpc) or not mpmath.isfinite(a) or not mpmath.isfinite(b):
+        if (
+            isinstance(a, mpmath.mpc)
+            or not mpmath.isfinite(a)
+            or not mpmath.isfinite(b)
+        ):
             return False
         if abs(a - b) > _TOLERANCE * (1 + abs(b)):
             return False
@@ -649,10 +743,17 @@ def _close(numeric, symbolic) -> bool:
 
 def _evaluate(expression, values):
     """A symbolic side at the check point, as mpmath numbers (NaN where not a finite number)."""
-    entries = expression if isinstance(expression, sp.MatrixBase) else [sp.sympify(expression)]
+    entries = (
+        expression
+        if isinstance(expression, sp.MatrixBase)
+        else [sp.sympify(expression)]
+    )
     numbers = [sp.N(entry.subs(values), 40) for entry in entries]
     finite = [v.is_number and v.is_finite and not v.has(sp.Integral) for v in numbers]
-    numbers = [mpmath.mpf(sp.Float(sp.re(v), 40)) if ok else mpmath.nan for v, ok in zip(numbers, finite, strict=True)]
+    numbers = [
+        mpmath.mpf(sp.Float(sp.re(v), 40)) if ok else mpmath.nan
+        for v, ok in zip(numbers, finite, strict=True)
+    ]
     return np.array(numbers, dtype=object)
 
 
@@ -663,12 +764,18 @@ class _Numeric:
         self.q, self.values = q, {}
         for parameter, value in zip(q.params, CHECK_POINTS[index], strict=False):
             self.values[parameter] = abs(value) + 1 if parameter.is_positive else value
-        symbols = set().union(*(sp.sympify(e).free_symbols for e in pieces["expressions"]))
+        symbols = set().union(
+            *(sp.sympify(e).free_symbols for e in pieces["expressions"])
+        )
         others = sorted(symbols - {q.variable, *q.params}, key=str)
         for symbol, value in zip(others, _OTHER_VALUES * 4, strict=False):
-            self.values[symbol] = abs(value) + sp.Rational(1, 2) if symbol.is_positive else value
+            self.values[symbol] = (
+                abs(value) + sp.Rational(1, 2) if symbol.is_positive else value
+            )
         fixed = {s: v for s, v in self.values.items() if s not in q.params}
-        subs = lambda e: [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)  # noqa: E731
+        subs = lambda e: (  # noqa: E731
+            [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)
+        )
         self._functions = {
             name: sp.lambdify([q.variable, *q.params], subs(piece), "mpmath")
             for name, piece in pieces.items() if name != "expressions"
@@ -677,12 +784,16 @@ class _Numeric:
 
     def parts(self, z, phi=None):
         """The :class:`Parts` at (z, phi)."""
-        return Parts(_functions=self._functions, _arguments=(z, *(phi or self.phi)), z=z)
+        return Parts(
+            _functions=self._functions, _arguments=(z, *(phi or self.phi)), z=z
+        )
 
     def support(self, phi):
         """The ends of the support at phi."""
         substitution = dict(zip(self.q.params, phi, strict=True))
-        return _as_mpf(self.q.support.inf, substitution), _as_mpf(self.q.support.sup, substitution)
+        return _as_mpf(self.q.support.inf, substitution), _as_mpf(
+            self.q.support.sup, substitution
+        )
 
     def integrate(self, integrand, phi=None):
         """int g(parts(z, phi)) dz by quadrature (a sum for a discrete z)."""
@@ -691,23 +802,37 @@ class _Numeric:
         if self.q.is_discrete:
             if isinstance(self.q.support, sp.FiniteSet):
                 return sum(g(int(value)) for value in self.q.support)
-            return mpmath.nsum(lambda k: g(int(k)), [int(self.q.support.inf), mpmath.inf])
+            return mpmath.nsum(
+                lambda k: g(int(k)), [int(self.q.support.inf), mpmath.inf]
+            )
         lower, upper = self.support(phi)
         location = _as_mpf(self.q.location, dict(zip(self.q.params, phi, strict=True)))
         inside = lower < location < upper
         breaks = [lower, location, upper] if inside else [lower, upper]
-        start = location if inside else lower + 1 if upper == mpmath.inf else (lower + upper) / 2
+        start = (
+            location
+            if inside
+            else lower + 1
+            if upper == mpmath.inf
+            else (lower + upper) / 2
+        )
         sample = g(start)
         if not isinstance(sample, np.ndarray):
             return mpmath.quad(g, breaks, maxdegree=7)
-        quad = [mpmath.quad(lambda z, j=j: g(z)[j], breaks, maxdegree=7) for j in range(len(sample))]
+        quad = [
+            mpmath.quad(lambda z, j=j: g(z)[j], breaks, maxdegree=7)
+            for j in range(len(sample))
+        ]
         return np.array(quad, dtype=object)
 
     def gradient(self, value_at):
         """grad_phi value_at(phi) by five-point central differences (error of order step**4)."""
         gradient = []
         for j in range(len(self.phi)):
-            at = [[*self.phi[:j], self.phi[j] + k * _STEP, *self.phi[j + 1 :]] for k in (1, -1, 2, -2)]
+            at = [
+                [*self.phi[:j], self.phi[j] + k * _STEP, *self.phi[j + 1 :]]
+                for k in (1, -1, 2, -2)
+            ]
             plus, minus, plus_2, minus_2 = (value_at(phi) for phi in at)
             gradient.append((8 * (plus - minus) - (plus_2 - minus_2)) / (12 * _STEP))
         return np.array(gradient, dtype=object)
@@ -732,7 +857,10 @@ class _Numeric:
         """A few points z in the support, where integrands are compared."""
         if self.q.is_discrete:
             support = self.q.support
-            return [int(v) for v in (support if isinstance(support, sp.FiniteSet) else range(4))]
+            return [
+                int(v)
+                for v in (support if isinstance(support, sp.FiniteSet) else range(4))
+            ]
         lower, upper = self.support(self.phi)
         if upper == mpmath.inf and lower == -mpmath.inf:
             return [mpmath.mpf(v) for v in ("-1.3", "0.4", "1.7")]
@@ -745,11 +873,20 @@ class _Numeric:
         q, substitution = self.q, dict(zip(self.q.params, self.phi, strict=True))
         if q.is_discrete:
             if not isinstance(q.support, sp.FiniteSet):
-                raise ValueError(f"expectations by nodes need a finite support, got {q.support}")
-            return [int(v) for v in q.support], [self.parts(int(v)).q for v in q.support]
+                raise ValueError(
+                    f"expectations by nodes need a finite support, got {q.support}"
+                )
+            return [int(v) for v in q.support], [
+                self.parts(int(v)).q for v in q.support
+            ]
         if q.name == "uniform":
-            (lower, upper), (t, w) = self.support(self.phi), np.polynomial.legendre.leggauss(count)
-            return [lower + (upper - lower) * (mpmath.mpf(x) + 1) / 2 for x in t], [mpmath.mpf(x) / 2 for x in w]
+            (lower, upper), (t, w) = (
+                self.support(self.phi),
+                np.polynomial.legendre.leggauss(count),
+            )
+            return [lower + (upper - lower) * (mpmath.mpf(x) + 1) / 2 for x in t], [
+                mpmath.mpf(x) / 2 for x in w
+            ]
         if q.name == "Gaussian":
             u, w = np.polynomial.hermite_e.hermegauss(count)
             w = w / np.sqrt(2 * np.pi)
@@ -757,16 +894,23 @@ class _Numeric:
             u, w = np.polynomial.laguerre.laggauss(count)
         else:
             raise ValueError(f"no quadrature nodes for the family {q.name!r}")
-        location, scale = _as_mpf(q.location, substitution), _as_mpf(q.scale, substitution)
+        location, scale = (
+            _as_mpf(q.location, substitution),
+            _as_mpf(q.scale, substitution),
+        )
         return [location + scale * mpmath.mpf(x) for x in u], [mpmath.mpf(x) for x in w]
 
     def expectation(self, function):
         """E_q[function(parts)] by the family's quadrature nodes (never evaluates q)."""
         points, weights = self.nodes()
-        return sum(w * function(self.parts(z)) for z, w in zip(points, weights, strict=True))
+        return sum(
+            w * function(self.parts(z)) for z, w in zip(points, weights, strict=True)
+        )
 
 
-def check_link(link, q, log_joint=0, candidate=None, *, function=None, num_samples=(2, 3)):
+def check_link(
+    link, q, log_joint=0, candidate=None, *, function=None, num_samples=(2, 3)
+):
     r"""Check one link of the chain on a family: two sides, computed independently.
 
     The side before the link is computed by SymPy, the side after it (by default
@@ -815,7 +959,10 @@ def check_link(link, q, log_joint=0, candidate=None, *, function=None, num_sampl
         raise ValueError(f"link must be one of {sorted(LINKS)}, got {link!r}")
     if link == "general" and function is None:
         raise ValueError("the general identity needs a function f")
-    log_joint, candidate = sp.sympify(log_joint), LINKS[link] if candidate is None else candidate
+    log_joint, candidate = (
+        sp.sympify(log_joint),
+        LINKS[link] if candidate is None else candidate,
+    )
     function = None if function is None else sp.sympify(function)
     symbolic = _symbolic_side(link, q, log_joint, function)
     pieces = {
@@ -834,12 +981,19 @@ def check_link(link, q, log_joint=0, candidate=None, *, function=None, num_sampl
                 if link == "L7":
                     passed = _close(numeric.expectation(candidate), expected)
                 elif link == "L8":
-                    passed = _check_monte_carlo(numeric, candidate, expected, num_samples)
+                    passed = _check_monte_carlo(
+                        numeric, candidate, expected, num_samples
+                    )
                 else:
                     value = numeric.side(candidate)
-                    passed = _close(value, expected) and (link != "L4" or _close(value, expected * 0))
+                    passed = _close(value, expected) and (
+                        link != "L4" or _close(value, expected * 0)
+                    )
                     passed = passed and all(
-                        _close(numeric.side(candidate, z), numeric.side(_LINKS_BEFORE[link], z))
+                        _close(
+                            numeric.side(candidate, z),
+                            numeric.side(_LINKS_BEFORE[link], z),
+                        )
                         for z in (numeric.points() if link in _LINKS_BEFORE else [])
                     )
             except (ZeroDivisionError, OverflowError):
@@ -855,15 +1009,25 @@ def _check_monte_carlo(numeric, candidate, expected, num_samples):
     cache: dict = {}
     parts_at = lambda z: cache.setdefault(repr(z), numeric.parts(z))  # noqa: E731
 
-    terms = [(parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in points]
+    terms = [
+        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in points
+    ]
     mean_term = sum(w * t for w, t in zip(weights, terms, strict=True))
-    variance_term = sum(w * t * t for w, t in zip(weights, terms, strict=True)) - mean_term * mean_term
+    variance_term = (
+        sum(w * t * t for w, t in zip(weights, terms, strict=True))
+        - mean_term * mean_term
+    )
     for n in num_samples:
         mean, second = 0, 0
         for indices in itertools.product(range(len(points)), repeat=n):
             weight = mpmath.fprod(weights[i] for i in indices)
             estimate = np.atleast_1d(candidate(parts_at, [points[i] for i in indices]))
-            mean, second = mean + weight * estimate, second + weight * estimate * estimate
-        if not _close(mean, expected) or not _close(second - mean * mean, variance_term / n):
+            mean, second = (
+                mean + weight * estimate,
+                second + weight * estimate * estimate,
+            )
+        if not _close(mean, expected) or not _close(
+            second - mean * mean, variance_term / n
+        ):
             return False
     return True

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import standard_error
 
 from elbo_grad import (
     Bernoulli,
@@ -37,10 +38,6 @@ def grad_f(z):
 
 
 LOGITS = [[-1.2, 0.3, 2.0], [0.0, 0.0, 0.0], [3.5, -2.5, 0.8]]
-
-
-def standard_error(terms):
-    return terms.std(axis=0, ddof=1) / np.sqrt(terms.shape[0])
 
 
 def assert_within_standard_errors(terms, exact):

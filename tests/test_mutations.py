@@ -29,12 +29,19 @@ def _seed_index_slip(parts_at, samples):
     """(1/k) sum_k T(z_k) with k both the index and the count: every term is the last sample."""
     k = len(samples)
     last = samples[k - 1]
-    return sum((parts_at(last).log_p - parts_at(last).log_q) * parts_at(last).score
-               for _ in samples) / k
+    return (
+        sum(
+            (parts_at(last).log_p - parts_at(last).log_q) * parts_at(last).score
+            for _ in samples
+        )
+        / k
+    )
 
 
 def _one_over_k_minus_one(parts_at, samples):
-    total = sum((parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples)
+    total = sum(
+        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples
+    )
     return total / (len(samples) - 1)
 
 
@@ -60,7 +67,11 @@ MUTATIONS = {
     },
     "L2": {
         "dropped third term": LINKS["L2"][:2],
-        "flipped sign": [LINKS["L2"][0], integral(lambda p: p.log_q * p.grad_q), LINKS["L2"][2]],
+        "flipped sign": [
+            LINKS["L2"][0],
+            integral(lambda p: p.log_q * p.grad_q),
+            LINKS["L2"][2],
+        ],
         "missing factor q": LINKS["L2"][:2] + [integral(lambda p: -p.score)],
     },
     "L3": {
@@ -115,7 +126,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("link", "family"), [(l, f) for l in MUTATIONS for f in FAMILIES[l]])
+@pytest.mark.parametrize(
+    ("link", "family"), [(link, f) for link in MUTATIONS for f in FAMILIES[link]]
+)
 def test_the_book_form_passes(link, family):
     q, log_joint = EXAMPLES[family]
     assert check_link(link, q, log_joint)
@@ -172,7 +185,9 @@ def test_unknown_link_raises():
 def _chapter_code(name):
     notebook = json.loads((CHAPTERS / name).read_text())
     return "\n".join(
-        "".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"
+        "".join(cell["source"])
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
     )
 
 
@@ -185,10 +200,12 @@ def test_chapters_call_the_checks():
     }
     for chapter, links in where.items():
         code = _chapter_code(chapter)
-        assert "candidate" not in code, f"{chapter} must check the book's form, not a candidate"
+        assert "candidate" not in code, (
+            f"{chapter} must check the book's form, not a candidate"
+        )
         for link in links:
             call = re.compile(rf"assert\s+check_link\(\s*[\"']{link}[\"']")
-            loop = re.compile(rf"assert all\(\s*check_link\(\s*link\b")
+            loop = re.compile(r"assert all\(\s*check_link\(\s*link\b")
             listed = re.search(rf"[\"']{link}[\"']", code)
             assert call.search(code) or (loop.search(code) and listed), (
                 f"{chapter} does not assert check_link for {link}"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import standard_error
 
 from elbo_grad import (
     Bernoulli,
@@ -18,7 +19,7 @@ MODEL = ConjugateGaussian(x=[0.8, 1.9, 1.4], prior_std=1.3, noise_std=0.7)
 def batch_means_standard_error(path, num_batches=25):
     """The standard error of the mean of an autocorrelated series, from the spread of its batch means."""
     means = path.reshape(num_batches, -1, *path.shape[1:]).mean(axis=1)
-    return means.std(axis=0, ddof=1) / np.sqrt(num_batches)
+    return standard_error(means)
 
 
 def test_adam_reaches_the_posterior_within_its_standard_error():

@@ -193,7 +193,10 @@ def unfolded_verification_cells(path: Path) -> list[str]:
     for index, cell in enumerate(_load(path)["cells"]):
         source = _text(cell["source"])
         if cell["cell_type"] == "markdown":
-            start, end = source.rfind("{solution-start}"), source.rfind("{solution-end}")
+            start, end = (
+                source.rfind("{solution-start}"),
+                source.rfind("{solution-end}"),
+            )
             if start > end:  # the cell opens a solution (and leaves it open)
                 in_solution = ":class: dropdown" in source[start:]
             elif end > start:

@@ -31,7 +31,9 @@ def poisson():
     z = sp.Symbol("z", integer=True, nonnegative=True)
     eta = sp.Symbol("eta", real=True)
     density = sp.exp(-sp.exp(eta)) * sp.exp(eta * z) / sp.factorial(z)
-    return SymbolicFamily("Poisson", z, [eta], density, sp.Range(0, sp.oo), log_params=[eta])
+    return SymbolicFamily(
+        "Poisson", z, [eta], density, sp.Range(0, sp.oo), log_params=[eta]
+    )
 
 
 FAMILIES = {
@@ -78,7 +80,9 @@ def test_textbook_moments():
 def test_entropies_match_closed_forms():
     q = gaussian()
     (_, log_sigma) = q.params
-    assert equal(-q.expectation(q.log_density), log_sigma + sp.log(2 * sp.pi * sp.E) / 2)
+    assert equal(
+        -q.expectation(q.log_density), log_sigma + sp.log(2 * sp.pi * sp.E) / 2
+    )
     q = exponential()
     (eta,) = q.params
     assert equal(-q.expectation(q.log_density), 1 - eta)
@@ -100,9 +104,14 @@ def test_gaussian_matches_package_family():
     for mean, log_std in rng.normal(size=(5, 2)):
         numeric = DiagonalGaussian(mean=mean, log_std=log_std)
         points = numeric.sample(4, rng=rng)
-        np.testing.assert_allclose(log_prob(points[:, 0], mean, log_std), numeric.log_prob(points), rtol=1e-12)
         np.testing.assert_allclose(
-            np.stack(score(points[:, 0], mean, log_std), axis=1), numeric.score(points), rtol=1e-12, atol=1e-12
+            log_prob(points[:, 0], mean, log_std), numeric.log_prob(points), rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            np.stack(score(points[:, 0], mean, log_std), axis=1),
+            numeric.score(points),
+            rtol=1e-12,
+            atol=1e-12,
         )
 
 
@@ -114,11 +123,17 @@ def test_bernoulli_matches_package_family():
     points = np.array([[0.0], [1.0]])
     for logit in (-2.0, 0.0, 0.7):
         numeric = Bernoulli(logits=logit)
-        np.testing.assert_allclose(log_prob(points[:, 0], logit), numeric.log_prob(points), rtol=1e-12)
-        np.testing.assert_allclose(score(points[:, 0], logit), numeric.score(points)[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(
+            log_prob(points[:, 0], logit), numeric.log_prob(points), rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            score(points[:, 0], logit), numeric.score(points)[:, 0], rtol=1e-12
+        )
 
 
-@pytest.mark.parametrize(("q", "log_joint"), examples(), ids=lambda value: getattr(value, "name", ""))
+@pytest.mark.parametrize(
+    ("q", "log_joint"), examples(), ids=lambda value: getattr(value, "name", "")
+)
 def test_score_function_identity_on_examples(q, log_joint):
     signal = log_joint - q.log_density
     assert equal(q.gradient(q.expectation(signal)), q.expectation(signal * q.score))
@@ -207,7 +222,9 @@ def test_bad_arguments_raise(changes, error, message):
         SymbolicFamily(**_arguments(**changes))
 
 
-@pytest.mark.parametrize(("value", "error"), [(1, ValueError), (2.0, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    ("value", "error"), [(1, ValueError), (2.0, TypeError), (True, TypeError)]
+)
 def test_categorical_rejects_bad_sizes(value, error):
     with pytest.raises(error, match="num_categories"):
         categorical(value)
@@ -224,13 +241,18 @@ def test_expectation_of_a_polynomial_with_symbolic_coefficients():
     s = sp.Symbol("s", positive=True)
     cost = (m + s * eps - k) ** 2
     # E[(z - k)^2] = (m - k)^2 + s^2 and E[(z - k)^4] = (m - k)^4 + 6 (m - k)^2 s^2 + 3 s^4.
-    assert sp.expand(standard_normal_expectation(cost, eps) - ((m - k) ** 2 + s**2)) == 0
+    assert (
+        sp.expand(standard_normal_expectation(cost, eps) - ((m - k) ** 2 + s**2)) == 0
+    )
     fourth = (m - k) ** 4 + 6 * (m - k) ** 2 * s**2 + 3 * s**4
     assert sp.expand(standard_normal_expectation(cost**2, eps) - fourth) == 0
     values = {m: sp.Rational(3, 10), k: -1, s: 2}
     integrand = (cost * eps).subs(values) * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi)
     direct = sp.integrate(integrand, (eps, -sp.oo, sp.oo))
-    assert sp.simplify(standard_normal_expectation(cost * eps, eps).subs(values) - direct) == 0
+    assert (
+        sp.simplify(standard_normal_expectation(cost * eps, eps).subs(values) - direct)
+        == 0
+    )
 
 
 def test_standard_normal_helpers_bad_input_raises():
@@ -249,8 +271,12 @@ def test_latex_speaks_the_books_notation():
     assert latex(log_joint).endswith(r"- \ln{\left(2 \pi \right)}")
     # the value is unchanged: put e^{ln σ} back for σ and compare
     sigma = sp.Symbol(r"\sigma", positive=True)
-    assert equal(book_form(q.log_density).subs(sigma, sp.exp(q.params[1])), q.log_density)
-    assert latex(sp.Matrix([q.params[0]])) == r"\left[\begin{matrix}\mu\end{matrix}\right]"
+    assert equal(
+        book_form(q.log_density).subs(sigma, sp.exp(q.params[1])), q.log_density
+    )
+    assert (
+        latex(sp.Matrix([q.params[0]])) == r"\left[\begin{matrix}\mu\end{matrix}\right]"
+    )
 
 
 def test_a_side_sympy_cannot_do_is_not_agreement():

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import support
+from conftest import standard_error, support
 
 from elbo_grad import (
     Bernoulli,
@@ -96,10 +96,9 @@ def test_moving_average_updated_by_the_caller_stays_unbiased_and_lowers_the_spre
         estimates.append(estimate.gradient)
         plain.append(elbo_gradient(conjugate_model.log_joint, q, 20, rng=rng).gradient)
     estimates, plain = np.array(estimates[20:]), np.array(plain[20:])
-    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(estimates))
     assert np.all(
         np.abs(estimates.mean(axis=0) - conjugate_model.exact_elbo_gradient(q))
-        < 4 * standard_error
+        < 4 * standard_error(estimates)
     )
     assert np.all(estimates.std(axis=0) < plain.std(axis=0))
 

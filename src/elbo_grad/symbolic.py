@@ -585,7 +585,19 @@ _TOLERANCE, _NUM_NODES, _NUM_MONTE_CARLO_NODES, _STEP = 1e-9, 24, 10, mpmath.mpf
 class Parts:
     r"""The pieces of the chain at :math:`(z, \phi)`, read by a candidate, computed when first read.
 
-    ``z``, ``q``, ``log_q``, ``log_p``, and per parameter ``grad_q``, ``score`` (``f``, ``grad_f``).
+    A candidate side (see :func:`check_link`) is written in these names:
+    ``z``, ``q``, ``log_q``, ``log_p``, and per parameter ``grad_q``,
+    ``score`` (and ``f``, ``grad_f`` for the general identity).
+
+    Parameters
+    ----------
+    **values
+        Pieces given outright, by name; the rest are computed on first read.
+
+    Examples
+    --------
+    >>> Parts(z=0.5, q=2.0).q
+    2.0
     """
 
     def __init__(self, **values):

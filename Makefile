@@ -54,9 +54,10 @@ $(MATHJAX_JS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-## make test: unit tests, doctests, every notebook under nbval (strict), then a clean build
-## (the browser test serves MathJax from the local copy: installed here if npm is there)
-test: book
+## make test: the linters (make lint), a clean build, then unit tests, doctests, the
+## fast fuzz profile and every notebook under nbval (strict), and the browser test
+## (which serves MathJax from the local copy: installed here if npm is there)
+test: lint book
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory mathjax; \
 	else echo "npm not found: the browser test will be skipped (it needs the local MathJax copy, make mathjax)"; fi
 	$(BIN)/python -m pytest
@@ -70,7 +71,7 @@ test-fast: $(STAMP)
 
 ## make fuzz: the property-based fuzz suite, with many examples per property
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:nbval tests/test_fuzz.py -m fuzz
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:nbval tests/test_fuzz.py
 
 ## make lint: ruff (lint and format check), mypy on src/, numpydoc's docstring
 ## validation, actionlint (with ShellCheck) on the workflows, ShellCheck on .ci/run

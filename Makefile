@@ -93,7 +93,7 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
-## make benchmark: time elbo_gradient against the cost of sampling and a naive loop
+## make benchmark: elbo_gradient's time as a ratio to sampling alone (and to PyTorch, if installed)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_elbo_gradient.py
 

@@ -741,7 +741,9 @@ def _baseline_case(data, name):
             expected = np.where(np.isnan(expected), result, expected)  # variance below the smallest double
             assert np.all(np.isfinite(result[np.isfinite(expected)])), "finite coefficients exist"
             expected = np.where(np.isfinite(expected), expected, result)
-            assert np.all(result[expected == 0] == 0), "tied scores must give coefficient 0"
+            # tied: 0, up to products of scores below 1e-154 that underflow (the open limitation below)
+            residue = np.finfo(float).tiny * (np.abs(np.asarray(signal)).max() + 1.0)
+            assert np.all(np.abs(result[expected == 0]) <= residue), "tied scores must give coefficient 0"
             atol = 1e-6 * np.abs(np.asarray(signal)).max() + 1e-300
             ok = np.abs(result - expected) <= 1e-6 * np.abs(expected) + atol
             assert ok.all(), (result, expected)
@@ -824,6 +826,8 @@ def _exact_case(data, name):
         valid = True  # a discrete rule is the support: num_points only has to be a count
 
     def check(result):
+        if values["f"] is not fn:
+            return  # an f with trailing axes, legal for exact_expectation: no closed form here
         if name == "exact_expectation":
             expected = (np.asarray(q.mean, np.longdouble) @ a + c if gaussian
                         else _discrete_expectation(f, q))

@@ -1501,3 +1501,13 @@ def test_regression_loo_optimal_coefficient_where_the_score_variance_underflows(
     signal = np.array([-1.07799270e308, 9.84863490e307, 1.02311792e308])
     score = np.array([[1.0], [1e-300], [0.0]])
     assert LeaveOneOutOptimalBaseline()(signal, score)[0, 0] == pytest.approx(9.84863490e307, rel=1e-9)
+
+
+def test_regression_log_evidence_of_close_large_observations():
+    """x = [482989048.395289, 482989048.3953612]: the mean's rounding cost 7e-7 of the log evidence (-7.7e149 here).
+
+    Reference: the same formula in 60-digit mpmath (``_conjugate_log_evidence``).
+    """
+    x, prior_std, noise_std = [482989048.395289, 482989048.3953612], 3.4025098508482343e-41, 8.026823129621614e-76
+    expected = _conjugate_log_evidence(x, prior_std, noise_std)
+    assert ConjugateGaussian(x, prior_std, noise_std).log_evidence() == pytest.approx(expected, rel=1e-12)

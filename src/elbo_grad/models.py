@@ -224,8 +224,9 @@ class ConjugateGaussian:
         True
         """
         n, scale = self.num_observations, self._marginal_scale()
-        mean = np.mean(self._x)
-        quadratic = np.sum(((self._x - mean) / self.noise_std) ** 2) + n * (mean / scale) ** 2
+        shifted = self._x - self._x[0]  # exact for close values: the spread is not lost to the mean's rounding
+        spread, mean = shifted - np.mean(shifted), self._x[0] + np.mean(shifted)
+        quadratic = np.sum((spread / self.noise_std) ** 2) + n * (mean / scale) ** 2
         log_det = 2 * (n - 1) * np.log(self.noise_std) + 2 * np.log(scale)
         return float(-0.5 * (n * _LOG_2PI + log_det + quadratic))
 

@@ -832,7 +832,7 @@ def _exact_case(data, name):
         if name == "exact_expectation":
             expected = (np.asarray(q.mean, np.longdouble) @ a + c if gaussian
                         else _discrete_expectation(f, q))
-            close(result, expected, 1e-9, 1e-9 * (abs(c) + np.abs(a).sum() * (1 + np.abs(q.params).max())))
+            close(result, expected, 1e-9, 1e-9 * (abs(c) + np.abs(a).sum() * (1 + np.abs(q.params).max())) + 1e-300)
         if name == "exact_gradient" and gaussian and num_points >= 2:  # f s has degree 3 in the noise
             close(result, np.concatenate([a, np.zeros(q.dim)]), 1e-6, 1e-6 * (1 + np.abs(a).max()), "gradient")
         if name == "exact_gradient" and not gaussian:

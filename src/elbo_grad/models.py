@@ -210,10 +210,10 @@ class ConjugateGaussian:
             :math:`\ln p(x)`, :math:`x \sim \mathcal N(0, \sigma^2 I + \sigma_0^2 \mathbf 1\mathbf 1^\top)`.
         """
         n, scale = self.num_observations, self._marginal_scale()
-        mean = np.mean(self._x)
-        quadratic = (
-            np.sum(((self._x - mean) / self.noise_std) ** 2) + n * (mean / scale) ** 2
-        )
+        # Shifted by the first observation, so close large values keep their spread.
+        shifted = self._x - self._x[0]
+        spread, mean = shifted - np.mean(shifted), self._x[0] + np.mean(shifted)
+        quadratic = np.sum((spread / self.noise_std) ** 2) + n * (mean / scale) ** 2
         log_det = 2 * (n - 1) * np.log(self.noise_std) + 2 * np.log(scale)
         return float(-0.5 * (n * _LOG_2PI + log_det + quadratic))
 

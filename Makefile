@@ -60,7 +60,7 @@ $(MATHJAX_JS): package.json package-lock.json
 test: lint book
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory mathjax; \
 	else echo "npm not found: the browser test will be skipped (it needs the local MathJax copy, make mathjax)"; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## make test-fast: the package's unit tests and doctests only: no book, no notebooks
 test-fast: $(STAMP)

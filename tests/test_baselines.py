@@ -28,7 +28,7 @@ ALL = [
 ]
 
 
-@pytest.mark.parametrize("baseline", ALL, ids=repr)
+@pytest.mark.parametrize("baseline", ALL, ids=lambda baseline: type(baseline).__name__)
 def test_every_baseline_follows_the_protocol(baseline):
     assert isinstance(baseline, Baseline)
     signal, score = (

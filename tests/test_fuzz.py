@@ -2683,3 +2683,77 @@ def test_regression_log_evidence_of_close_large_observations():
     assert ConjugateGaussian(x, prior_std, noise_std).log_evidence() == pytest.approx(
         expected, rel=1e-12
     )
+
+
+# ------------------------------------------------------------------ discrete
+
+
+BAD_TEMPERATURES = [0.0, -1.0, *BAD_NUMBERS]
+
+
+def _discrete_case(data, name):
+    """ARM, DisARM and the straight-through terms: a Bernoulli q, legal or not."""
+    q = data.draw(families(kinds=("bernoulli",), max_dim=4, logit=30.0), label="q")
+    n = data.draw(st.integers(1, 20), label="n")
+    gradient = name in ("gumbel_softmax_terms", "exact_straight_through_gradient")
+    f = data.draw(user_functions(q, gradient=gradient))
+    valid_slots = {"f": f, "q": q}
+    invalid_slots = {
+        "f": bad_callables((lambda m: (m, q.dim)) if gradient else (lambda m: (m,))),
+        "q": bad_families() | st.just(DiagonalGaussian(0.0, 0.0)),
+        "swapped": st.just("swap"),
+    }
+    if name != "exact_straight_through_gradient":
+        valid_slots |= {"num_samples": n, "rng": rngs()}
+        invalid_slots |= {"num_samples": bad(BAD_COUNTS), "rng": bad(BAD_RNGS)}
+    if gradient:
+        valid_slots["temperature"] = reals(1e-2, 1e2)
+        invalid_slots["temperature"] = bad(BAD_TEMPERATURES)
+    if name == "gumbel_softmax_terms":
+        valid_slots["straight_through"] = st.booleans()
+        invalid_slots["straight_through"] = bad(BAD_FLAGS)
+    values, valid, slot = choose(data, valid_slots, invalid_slots)
+    args = [values["f"], values["q"]]
+    if slot == "swapped":
+        args = [q, f]
+    if "num_samples" in values:
+        args.append(values["num_samples"])
+    kwargs = {
+        k: values[k] for k in ("rng", "temperature", "straight_through") if k in values
+    }
+
+    def check(result):
+        shape = (q.num_params,) if name.startswith("exact") else (n, q.num_params)
+        assert np.shape(result) == shape
+
+    run_case(
+        name,
+        getattr(elbo_grad, name),
+        args,
+        kwargs,
+        valid=valid,
+        names=_signatures_names("f", "grad_f", "temperature", "straight_through"),
+        check=check,
+        watch=[q],
+        allowed=(UserError,),
+    )
+
+
+@given(st.data())
+def test_fuzz_arm_terms(data):
+    _discrete_case(data, "arm_terms")
+
+
+@given(st.data())
+def test_fuzz_disarm_terms(data):
+    _discrete_case(data, "disarm_terms")
+
+
+@given(st.data())
+def test_fuzz_gumbel_softmax_terms(data):
+    _discrete_case(data, "gumbel_softmax_terms")
+
+
+@given(st.data())
+def test_fuzz_exact_straight_through_gradient(data):
+    _discrete_case(data, "exact_straight_through_gradient")

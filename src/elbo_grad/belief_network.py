@@ -219,9 +219,8 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         logits = z @ self.weights.T + self.visible_bias
         prior = z * self.prior_logits - np.logaddexp(0.0, self.prior_logits)
-        return prior.sum(axis=1) + np.sum(
-            x * logits - np.logaddexp(0.0, logits), axis=1
-        )
+        likelihood = x * logits - np.logaddexp(0.0, logits)
+        return prior.sum(axis=1) + likelihood.sum(axis=1)
 
     def grad_log_joint(self, x: object, z: object) -> np.ndarray:
         r""":math:`\nabla_\theta \ln p_\theta(x, z_i)`: :math:`z - \sigma(b)`, :math:`(x - \sigma(a)) z^\top`, :math:`x - \sigma(a)`.
@@ -239,17 +238,15 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         residual = x - _sigmoid(z @ self.weights.T + self.visible_bias)
         d_weights = (residual[:, :, None] * z[:, None, :]).reshape(len(z), -1)
-        return np.concatenate(
-            [z - _sigmoid(self.prior_logits), d_weights, residual], axis=1
-        )
+        d_prior = z - _sigmoid(self.prior_logits)
+        return np.concatenate([d_prior, d_weights, residual], axis=1)
 
     def _log_joint_table(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""All states :math:`s_k` and :math:`\ln p_\theta(x_n, s_k)`, shape ``(N, K)``, in ``O(NK + KD)`` memory."""
         states = _states(self.num_hidden, max(len(x), self.num_visible))
         logits = states @ self.weights.T + self.visible_bias  # (K, D)
-        log_prior = (
-            states @ self.prior_logits - np.logaddexp(0.0, self.prior_logits).sum()
-        )
+        normalizer = np.logaddexp(0.0, self.prior_logits).sum()
+        log_prior = states @ self.prior_logits - normalizer
         return states, x @ logits.T - np.logaddexp(0.0, logits).sum(axis=1) + log_prior
 
     def log_marginal(self, x: object) -> np.ndarray:
@@ -286,19 +283,14 @@ class SigmoidBeliefNetwork:
         z : ndarray, shape (num_samples, H)
             The latents that made them.
         """
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=MAX_ENTRIES // self.num_visible
-        )
-        rng = _checks.generator(rng)
-        z = (
-            rng.random((num_samples, self.num_hidden)) < _sigmoid(self.prior_logits)
-        ).astype(float)
+        maximum = MAX_ENTRIES // self.num_visible
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        rng, shape = _checks.generator(rng), (num_samples, self.num_hidden)
+        z = (rng.random(shape) < _sigmoid(self.prior_logits)).astype(float)
         probs = _sigmoid(z @ self.weights.T + self.visible_bias)
         return (rng.random(probs.shape) < probs).astype(float), z
 
-    def _tables(
-        self, x: object, recognition: object
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _tables(self, x: object, recognition: object) -> tuple[np.ndarray, ...]:
         x = _binary(x, "x", self.num_visible)
         if not isinstance(
             recognition, RecognitionNetwork
@@ -353,15 +345,13 @@ class SigmoidBeliefNetwork:
         expected_z, state_mass = q @ states, q.sum(axis=0)  # (N, H), (K,)
         visible_probs = _sigmoid(states @ self.weights.T + self.visible_bias)  # (K, D)
         d_prior = expected_z.mean(axis=0) - _sigmoid(self.prior_logits)
-        d_weights = (
-            x.T @ expected_z - (visible_probs * state_mass[:, None]).T @ states
-        ) / len(x)
+        expected_xz = (visible_probs * state_mass[:, None]).T @ states
+        d_weights = (x.T @ expected_z - expected_xz) / len(x)
         d_bias = (x.sum(axis=0) - state_mass @ visible_probs) / len(x)
         # sum_k q (l - L)(s_k - pi_n) = sum_k q (l - L) s_k, because sum_k q (l - L) = 0
-        weighted = (q * (signal - np.sum(q * signal, axis=1, keepdims=True))) @ states
-        grad_phi = np.concatenate(
-            [weighted.T @ x, weighted.sum(axis=0)[:, None]], axis=1
-        ).ravel() / len(x)
+        per_row = (q * (signal - np.sum(q * signal, axis=1, keepdims=True))) @ states
+        matrix = np.concatenate([per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1)
+        grad_phi = matrix.ravel() / len(x)
         return np.concatenate([d_prior, d_weights.ravel(), d_bias]), grad_phi
 
 
@@ -517,9 +507,8 @@ class RecognitionNetwork(Family):
         return z - np.tile(self.probs, (self._repeats(len(z), "len(z)"), 1))
 
     def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=MAX_ENTRIES // self.dim
-        )
+        maximum = MAX_ENTRIES // self.dim
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
         probs = np.tile(self.probs, (self._repeats(num_samples, "num_samples"), 1))
         return (_checks.generator(rng).random(probs.shape) < probs).astype(float)
 
@@ -530,9 +519,8 @@ class RecognitionNetwork(Family):
 
     def score(self, z: object) -> np.ndarray:
         centred, x = self._centred(z), self._inputs()
-        inputs = np.tile(
-            np.hstack([x, np.ones((len(x), 1))]), (len(centred) // len(x), 1)
-        )
+        ones = np.ones((len(x), 1))
+        inputs = np.tile(np.hstack([x, ones]), (len(centred) // len(x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
     def score_mean(

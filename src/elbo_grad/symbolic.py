@@ -145,9 +145,8 @@ class SymbolicFamily:
     def _sum(self, expression):
         """The sum over the support, over one denominator, where cancellations show."""
         if isinstance(self.support, sp.FiniteSet):
-            total = sp.Add(
-                *[expression.subs(self.variable, value) for value in self.support]
-            )
+            terms = [expression.subs(self.variable, value) for value in self.support]
+            total = sp.Add(*terms)
         else:
             to_positive, back = self._positive_substitutions()
             lower, upper = self.support.inf, self.support.sup
@@ -168,9 +167,8 @@ class SymbolicFamily:
         lower = sp.simplify((self.support.inf.subs(to_positive) - location) / scale)
         upper = sp.simplify((self.support.sup.subs(to_positive) - location) / scale)
         u = _U_POSITIVE if lower.is_nonnegative else _U_REAL
-        integrand = expression.subs(to_positive).subs(
-            self.variable, location + scale * u
-        )
+        z = location + scale * u
+        integrand = expression.subs(to_positive).subs(self.variable, z)
         integrand = sp.expand(sp.expand_log(sp.powsimp(integrand * scale)))
         total = sp.S.Zero
         for term in sp.Add.make_args(integrand):
@@ -273,9 +271,8 @@ def gaussian(*, mean: str = "mu", log_std: str = r"\ln\sigma") -> SymbolicFamily
     """
     z, mu, log_sigma = (sp.Symbol(name, real=True) for name in ("z", mean, log_std))
     sigma = sp.exp(log_sigma)
-    density = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma))) / (
-        sp.sqrt(2 * sp.pi) * sigma
-    )
+    kernel = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma)))
+    density = kernel / (sp.sqrt(2 * sp.pi) * sigma)
     return SymbolicFamily(
         "Gaussian", z, (mu, log_sigma), density, sp.Interval(-sp.oo, sp.oo),
         log_params=(log_sigma,), location=mu, scale=sigma,
@@ -451,9 +448,8 @@ def standard_normal_expectation(expression, eps):
     m**2 + s**2
     """
     polynomial = sp.Poly(sp.expand(expression), eps)
-    return sp.expand(
-        sum(c * standard_normal_moment(k) for (k,), c in polynomial.terms())
-    )
+    moments = (c * standard_normal_moment(k) for (k,), c in polynomial.terms())
+    return sp.expand(sum(moments))
 
 
 def _exp_in_scales(power):
@@ -514,11 +510,8 @@ def book_form(expression):
     groups: dict = {}
     others = []
     for term in expression.args:
-        logs = [
-            f
-            for f in sp.Mul.make_args(term)
-            if isinstance(f, sp.log) and f.args[0].is_number
-        ]
+        factors = sp.Mul.make_args(term)
+        logs = [f for f in factors if isinstance(f, sp.log) and f.args[0].is_number]
         if len(logs) == 1:
             coefficient, rest = (term / logs[0]).as_coeff_Mul()
             groups.setdefault(rest, []).append(coefficient * logs[0])
@@ -639,9 +632,7 @@ def gradient_of_integral(integrand):
 
 def _l8_monte_carlo(parts_at, samples):
     """The book's Monte Carlo line: (1/n) sum_i signal(z_i) score(z_i)."""
-    terms = [
-        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples
-    ]
+    terms = [(p.log_p - p.log_q) * p.score for p in map(parts_at, samples)]
     return sum(terms) / len(samples)
 
 

@@ -24,10 +24,8 @@ __all__ = [
 
 # Module-level dummies, so that the cache of one-term integrals is shared.
 _U_REAL, _U_POSITIVE = sp.Dummy("u", real=True), sp.Dummy("u", positive=True)
-_K, _K_NONNEGATIVE = (
-    sp.Dummy("k", integer=True),
-    sp.Dummy("k", integer=True, nonnegative=True),
-)
+_K = sp.Dummy("k", integer=True)
+_K_NONNEGATIVE = sp.Dummy("k", integer=True, nonnegative=True)
 
 
 class SymbolicFamily:
@@ -294,15 +292,8 @@ def exponential() -> SymbolicFamily:
     """
     z, eta = sp.Symbol("z", real=True), sp.Symbol(r"\ln\lambda", real=True)
     density, support = sp.exp(eta) * sp.exp(-sp.exp(eta) * z), sp.Interval(0, sp.oo)
-    return SymbolicFamily(
-        "exponential",
-        z,
-        (eta,),
-        density,
-        support,
-        log_params=(eta,),
-        scale=sp.exp(-eta),
-    )
+    kwargs = dict(log_params=(eta,), scale=sp.exp(-eta))
+    return SymbolicFamily("exponential", z, (eta,), density, support, **kwargs)
 
 
 def bernoulli() -> SymbolicFamily:
@@ -421,9 +412,8 @@ def standard_normal_moment(order: int):
     if order < 0:
         raise ValueError(f"order must be a non-negative integer, got {order}")
     eps = sp.Symbol("varepsilon", real=True)
-    return sp.integrate(
-        eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi), (eps, -sp.oo, sp.oo)
-    )
+    integrand = eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi)
+    return sp.integrate(integrand, (eps, -sp.oo, sp.oo))
 
 
 def standard_normal_expectation(expression, eps):
@@ -458,11 +448,8 @@ def _exp_in_scales(power):
     for term in sp.Add.make_args(sp.expand(power.args[0])):
         coefficient, symbol = term.as_coeff_Mul()
         name = getattr(symbol, "name", "")
-        if (
-            isinstance(symbol, sp.Symbol)
-            and name.startswith(r"\ln")
-            and coefficient.is_Rational
-        ):
+        scale_like = isinstance(symbol, sp.Symbol) and name.startswith(r"\ln")
+        if scale_like and coefficient.is_Rational:
             scale = sp.Symbol(name[3:].strip() or "s", positive=True)
             factors.append(scale**coefficient)
         else:
@@ -684,16 +671,8 @@ _SYMBOLIC_CACHE: dict = {}
 def _symbolic_side(link, q, log_joint, function):
     """The SymPy side of a link (cached: it is the same for every candidate)."""
     side = _SYMBOLIC_SIDES[link]
-    key = (
-        side,
-        log_joint,
-        function,
-        q.name,
-        q.variable,
-        q.params,
-        q.density,
-        q.support,
-    )
+    family = (q.name, q.variable, q.params, q.density, q.support)
+    key = (side, log_joint, function, family)
     if key not in _SYMBOLIC_CACHE:
         grad_q, signal = q.gradient(q.density), log_joint - q.log_density
         _SYMBOLIC_CACHE[key] = side(q, log_joint, function, grad_q, signal)
@@ -710,16 +689,13 @@ def _as_mpf(expression, substitution):
 
 def _close(numeric, symbolic) -> bool:
     """Whether two arrays agree to the tolerance, both finite (a side SymPy left undone fails)."""
-    numeric, symbolic = (
-        np.atleast_1d(np.array(v, dtype=object)) for v in (numeric, symbolic)
-    )
+    numeric = np.atleast_1d(np.array(numeric, dtype=object))
+    symbolic = np.atleast_1d(np.array(symbolic, dtype=object))
     if numeric.shape != symbolic.shape:
         return False
     for a, b in zip(numeric, symbolic, strict=True):
         a, b = mpmath.mpmathify(a), mpmath.mpmathify(b)
-        finite = (
-            not isinstance(a, mpmath.mpc) and mpmath.isfinite(a) and mpmath.isfinite(b)
-        )
+        finite = not isinstance(a, mpmath.mpc) and all(map(mpmath.isfinite, (a, b)))
         if not finite or abs(a - b) > _TOLERANCE * (1 + abs(b)):
             return False
     return True
@@ -745,14 +721,11 @@ class _Numeric:
         self.q, self.values = q, {}
         for parameter, value in zip(q.params, CHECK_POINTS[index], strict=False):
             self.values[parameter] = abs(value) + 1 if parameter.is_positive else value
-        symbols = set().union(
-            *(sp.sympify(e).free_symbols for e in pieces["expressions"])
-        )
+        expressions = map(sp.sympify, pieces["expressions"])
+        symbols = set().union(*(e.free_symbols for e in expressions))
         others = sorted(symbols - {q.variable, *q.params}, key=str)
-        for symbol, value in zip(others, _OTHER_VALUES * 4, strict=False):
-            self.values[symbol] = (
-                abs(value) + sp.S.Half if symbol.is_positive else value
-            )
+        for s, v in zip(others, _OTHER_VALUES * 4, strict=False):
+            self.values[s] = abs(v) + sp.S.Half if s.is_positive else v
         fixed = {s: v for s, v in self.values.items() if s not in q.params}
         subs = lambda e: (  # noqa: E731
             [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)

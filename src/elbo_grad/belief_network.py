@@ -61,10 +61,8 @@ def _states(num_hidden: int, width: int) -> np.ndarray:
 
 def _weights(num_visible, num_hidden, scale, rng, transpose=False) -> np.ndarray:
     """Weights drawn from N(0, scale^2), shape ``(D, H)`` or, transposed, ``(H, D)``."""
-    shape = (
-        _checks.count(num_visible, "num_visible"),
-        _checks.count(num_hidden, "num_hidden"),
-    )
+    num_visible = _checks.count(num_visible, "num_visible")
+    shape = (num_visible, _checks.count(num_hidden, "num_hidden"))
     scale = _checks.scalar(scale, "scale", low=0.0)
     draws = _checks.generator(rng).standard_normal(shape[::-1] if transpose else shape)
     return scale * draws
@@ -129,10 +127,8 @@ class SigmoidBeliefNetwork:
         self.prior_logits = _checks.real_array(prior_logits, "prior_logits", ndim=1)
         self.weights = _checks.real_array(weights, "weights", ndim=2)
         self.visible_bias = _checks.real_array(visible_bias, "visible_bias", ndim=1)
-        self.num_visible, self.num_hidden = (
-            self.visible_bias.size,
-            self.prior_logits.size,
-        )
+        self.num_visible = self.visible_bias.size
+        self.num_hidden = self.prior_logits.size
         if self.weights.shape != (self.num_visible, self.num_hidden):
             raise ValueError(
                 f"weights must have shape {(self.num_visible, self.num_hidden)}, got {self.weights.shape}"
@@ -167,9 +163,8 @@ class SigmoidBeliefNetwork:
     @property
     def params(self) -> np.ndarray:
         r""":math:`\theta`: :math:`b`, :math:`W` row-major, :math:`c`."""
-        return np.concatenate(
-            [self.prior_logits, self.weights.ravel(), self.visible_bias]
-        )
+        parts = [self.prior_logits, self.weights.ravel(), self.visible_bias]
+        return np.concatenate(parts)
 
     @property
     def num_params(self) -> int:
@@ -191,9 +186,8 @@ class SigmoidBeliefNetwork:
         """
         params = _flat(params, self.num_params)
         H, D = self.num_hidden, self.num_visible
-        return SigmoidBeliefNetwork(
-            params[:H], params[H : H + D * H].reshape(D, H), params[H + D * H :]
-        )
+        weights = params[H : H + D * H].reshape(D, H)
+        return SigmoidBeliefNetwork(params[:H], weights, params[H + D * H :])
 
     def _x_and_z(self, x: object, z: object) -> tuple[np.ndarray, np.ndarray]:
         x, z = _binary(x, "x", self.num_visible), _binary(z, "z", self.num_hidden)
@@ -593,9 +587,8 @@ class _PerRow:
         self.baseline, self.num_rows = baseline, num_rows
 
     def __call__(self, signal: np.ndarray, score: object = None) -> np.ndarray:
-        return np.asarray(
-            self.baseline(signal.reshape(-1, self.num_rows), None)
-        ).ravel()
+        rows = signal.reshape(-1, self.num_rows)
+        return np.asarray(self.baseline(rows, None)).ravel()
 
 
 def train_nvil(

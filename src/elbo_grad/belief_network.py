@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -54,9 +55,25 @@ def _states(num_hidden: int, width: int) -> np.ndarray:
             f"an exact sum over 2**{num_hidden} latent states (num_hidden) x {width} would exceed "
             f"{MAX_ENTRIES} numbers: use fewer hidden units or fewer rows"
         )
-    return ((np.arange(2**num_hidden)[:, None] >> np.arange(num_hidden)) & 1).astype(
-        float
-    )
+    states = np.arange(2**num_hidden)[:, None] >> np.arange(num_hidden)
+    return (states & 1).astype(float)
+
+
+def _weights(num_visible, num_hidden, scale, rng, transpose=False) -> np.ndarray:
+    """Weights drawn from N(0, scale^2), shape ``(D, H)`` or, transposed, ``(H, D)``."""
+    num_visible = _checks.count(num_visible, "num_visible")
+    shape = (num_visible, _checks.count(num_hidden, "num_hidden"))
+    scale = _checks.scalar(scale, "scale", low=0.0)
+    draws = _checks.generator(rng).standard_normal(shape[::-1] if transpose else shape)
+    return scale * draws
+
+
+def _flat(params: object, size: int) -> np.ndarray:
+    """``params`` checked to be a flat real array of length ``size``."""
+    params = _checks.real_array(params, "params", ndim=1)
+    if params.size != size:
+        raise ValueError(f"params must have length {size}, got {params.size}")
+    return params
 
 
 def bars_and_stripes(size: int = 4) -> np.ndarray:
@@ -79,10 +96,8 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
     """
     size = _checks.count(size, "size", maximum=12)
     subsets = _states(size, 1)
-    bars, stripes = (
-        np.repeat(subsets[:, None, :], size, axis=1),
-        np.repeat(subsets[:, :, None], size, axis=2),
-    )
+    bars = np.repeat(subsets[:, None, :], size, axis=1)
+    stripes = np.repeat(subsets[:, :, None], size, axis=2)
     return np.concatenate([bars, stripes[1:-1]]).reshape(-1, size * size)
 
 
@@ -101,14 +116,8 @@ class SigmoidBeliefNetwork:
     --------
     >>> import itertools
     >>> every_x = np.array(list(itertools.product([0.0, 1.0], repeat=4)))
-    >>> round(
-    ...     float(
-    ...         np.exp(
-    ...             SigmoidBeliefNetwork.initialize(4, 2, rng=0).log_marginal(every_x)
-    ...         ).sum()
-    ...     ),
-    ...     12,
-    ... )
+    >>> model = SigmoidBeliefNetwork.initialize(4, 2, rng=0)
+    >>> round(float(np.exp(model.log_marginal(every_x)).sum()), 12)
     1.0
     """
 
@@ -118,10 +127,8 @@ class SigmoidBeliefNetwork:
         self.prior_logits = _checks.real_array(prior_logits, "prior_logits", ndim=1)
         self.weights = _checks.real_array(weights, "weights", ndim=2)
         self.visible_bias = _checks.real_array(visible_bias, "visible_bias", ndim=1)
-        self.num_visible, self.num_hidden = (
-            self.visible_bias.size,
-            self.prior_logits.size,
-        )
+        self.num_visible = self.visible_bias.size
+        self.num_hidden = self.prior_logits.size
         if self.weights.shape != (self.num_visible, self.num_hidden):
             raise ValueError(
                 f"weights must have shape {(self.num_visible, self.num_hidden)}, got {self.weights.shape}"
@@ -150,21 +157,14 @@ class SigmoidBeliefNetwork:
         SigmoidBeliefNetwork
             A new network.
         """
-        num_visible, num_hidden = (
-            _checks.count(num_visible, "num_visible"),
-            _checks.count(num_hidden, "num_hidden"),
-        )
-        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(
-            rng
-        ).standard_normal((num_visible, num_hidden))
-        return cls(np.zeros(num_hidden), weights, np.zeros(num_visible))
+        weights = _weights(num_visible, num_hidden, scale, rng)
+        return cls(np.zeros(weights.shape[1]), weights, np.zeros(len(weights)))
 
     @property
     def params(self) -> np.ndarray:
         r""":math:`\theta`: :math:`b`, :math:`W` row-major, :math:`c`."""
-        return np.concatenate(
-            [self.prior_logits, self.weights.ravel(), self.visible_bias]
-        )
+        parts = [self.prior_logits, self.weights.ravel(), self.visible_bias]
+        return np.concatenate(parts)
 
     @property
     def num_params(self) -> int:
@@ -184,15 +184,10 @@ class SigmoidBeliefNetwork:
         SigmoidBeliefNetwork
             A new network.
         """
-        params = _checks.real_array(params, "params", ndim=1)
-        if params.size != self.num_params:
-            raise ValueError(
-                f"params must have length {self.num_params}, got {params.size}"
-            )
+        params = _flat(params, self.num_params)
         H, D = self.num_hidden, self.num_visible
-        return SigmoidBeliefNetwork(
-            params[:H], params[H : H + D * H].reshape(D, H), params[H + D * H :]
-        )
+        weights = params[H : H + D * H].reshape(D, H)
+        return SigmoidBeliefNetwork(params[:H], weights, params[H + D * H :])
 
     def _x_and_z(self, x: object, z: object) -> tuple[np.ndarray, np.ndarray]:
         x, z = _binary(x, "x", self.num_visible), _binary(z, "z", self.num_hidden)
@@ -218,9 +213,8 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         logits = z @ self.weights.T + self.visible_bias
         prior = z * self.prior_logits - np.logaddexp(0.0, self.prior_logits)
-        return prior.sum(axis=1) + np.sum(
-            x * logits - np.logaddexp(0.0, logits), axis=1
-        )
+        likelihood = x * logits - np.logaddexp(0.0, logits)
+        return prior.sum(axis=1) + likelihood.sum(axis=1)
 
     def grad_log_joint(self, x: object, z: object) -> np.ndarray:
         r""":math:`\nabla_\theta \ln p_\theta(x, z_i)`: :math:`z - \sigma(b)`, :math:`(x - \sigma(a)) z^\top`, :math:`x - \sigma(a)`.
@@ -238,17 +232,15 @@ class SigmoidBeliefNetwork:
         x, z = self._x_and_z(x, z)
         residual = x - _sigmoid(z @ self.weights.T + self.visible_bias)
         d_weights = (residual[:, :, None] * z[:, None, :]).reshape(len(z), -1)
-        return np.concatenate(
-            [z - _sigmoid(self.prior_logits), d_weights, residual], axis=1
-        )
+        d_prior = z - _sigmoid(self.prior_logits)
+        return np.concatenate([d_prior, d_weights, residual], axis=1)
 
     def _log_joint_table(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""All states :math:`s_k` and :math:`\ln p_\theta(x_n, s_k)`, shape ``(N, K)``, in ``O(NK + KD)`` memory."""
         states = _states(self.num_hidden, max(len(x), self.num_visible))
         logits = states @ self.weights.T + self.visible_bias  # (K, D)
-        log_prior = (
-            states @ self.prior_logits - np.logaddexp(0.0, self.prior_logits).sum()
-        )
+        normalizer = np.logaddexp(0.0, self.prior_logits).sum()
+        log_prior = states @ self.prior_logits - normalizer
         return states, x @ logits.T - np.logaddexp(0.0, logits).sum(axis=1) + log_prior
 
     def log_marginal(self, x: object) -> np.ndarray:
@@ -285,19 +277,14 @@ class SigmoidBeliefNetwork:
         z : ndarray, shape (num_samples, H)
             The latents that made them.
         """
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=MAX_ENTRIES // self.num_visible
-        )
-        rng = _checks.generator(rng)
-        z = (
-            rng.random((num_samples, self.num_hidden)) < _sigmoid(self.prior_logits)
-        ).astype(float)
+        maximum = MAX_ENTRIES // self.num_visible
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        rng, shape = _checks.generator(rng), (num_samples, self.num_hidden)
+        z = (rng.random(shape) < _sigmoid(self.prior_logits)).astype(float)
         probs = _sigmoid(z @ self.weights.T + self.visible_bias)
         return (rng.random(probs.shape) < probs).astype(float), z
 
-    def _tables(
-        self, x: object, recognition: object
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _tables(self, x: object, recognition: object) -> tuple[np.ndarray, ...]:
         x = _binary(x, "x", self.num_visible)
         if not isinstance(
             recognition, RecognitionNetwork
@@ -352,15 +339,13 @@ class SigmoidBeliefNetwork:
         expected_z, state_mass = q @ states, q.sum(axis=0)  # (N, H), (K,)
         visible_probs = _sigmoid(states @ self.weights.T + self.visible_bias)  # (K, D)
         d_prior = expected_z.mean(axis=0) - _sigmoid(self.prior_logits)
-        d_weights = (
-            x.T @ expected_z - (visible_probs * state_mass[:, None]).T @ states
-        ) / len(x)
+        expected_xz = (visible_probs * state_mass[:, None]).T @ states
+        d_weights = (x.T @ expected_z - expected_xz) / len(x)
         d_bias = (x.sum(axis=0) - state_mass @ visible_probs) / len(x)
         # sum_k q (l - L)(s_k - pi_n) = sum_k q (l - L) s_k, because sum_k q (l - L) = 0
-        weighted = (q * (signal - np.sum(q * signal, axis=1, keepdims=True))) @ states
-        grad_phi = np.concatenate(
-            [weighted.T @ x, weighted.sum(axis=0)[:, None]], axis=1
-        ).ravel() / len(x)
+        per_row = (q * (signal - np.sum(q * signal, axis=1, keepdims=True))) @ states
+        matrix = np.concatenate([per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1)
+        grad_phi = matrix.ravel() / len(x)
         return np.concatenate([d_prior, d_weights.ravel(), d_bias]), grad_phi
 
 
@@ -381,10 +366,8 @@ class RecognitionNetwork(Family):
     Examples
     --------
     >>> from elbo_grad import elbo_gradient
-    >>> model, recognition = (
-    ...     SigmoidBeliefNetwork.initialize(4, 2, rng=0),
-    ...     RecognitionNetwork.initialize(4, 2, rng=1),
-    ... )
+    >>> model = SigmoidBeliefNetwork.initialize(4, 2, rng=0)
+    >>> recognition = RecognitionNetwork.initialize(4, 2, rng=1)
     >>> x = bars_and_stripes(2)
     >>> estimate = elbo_gradient(
     ...     lambda z: model.log_joint(x, z), recognition.given(x), 6 * 20_000, rng=2
@@ -431,14 +414,8 @@ class RecognitionNetwork(Family):
         RecognitionNetwork
             A new, unbound network.
         """
-        num_visible, num_hidden = (
-            _checks.count(num_visible, "num_visible"),
-            _checks.count(num_hidden, "num_hidden"),
-        )
-        weights = _checks.scalar(scale, "scale", low=0.0) * _checks.generator(
-            rng
-        ).standard_normal((num_hidden, num_visible))
-        return cls(weights, np.zeros(num_hidden))
+        weights = _weights(num_visible, num_hidden, scale, rng, transpose=True)
+        return cls(weights, np.zeros(len(weights)))
 
     def given(self, x: object) -> RecognitionNetwork:
         r"""This network bound to the batch ``x``: the family :math:`q_\phi(\cdot \mid x)`.
@@ -480,11 +457,7 @@ class RecognitionNetwork(Family):
         RecognitionNetwork
             A new network.
         """
-        params = _checks.real_array(params, "params", ndim=1)
-        if params.size != self.num_params:
-            raise ValueError(
-                f"params must have length {self.num_params}, got {params.size}"
-            )
+        params = _flat(params, self.num_params)
         matrix = params.reshape(self.dim, -1)
         return RecognitionNetwork(matrix[:, :-1], matrix[:, -1], self.x)
 
@@ -528,9 +501,8 @@ class RecognitionNetwork(Family):
         return z - np.tile(self.probs, (self._repeats(len(z), "len(z)"), 1))
 
     def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
-        num_samples = _checks.count(
-            num_samples, "num_samples", maximum=MAX_ENTRIES // self.dim
-        )
+        maximum = MAX_ENTRIES // self.dim
+        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
         probs = np.tile(self.probs, (self._repeats(num_samples, "num_samples"), 1))
         return (_checks.generator(rng).random(probs.shape) < probs).astype(float)
 
@@ -541,9 +513,8 @@ class RecognitionNetwork(Family):
 
     def score(self, z: object) -> np.ndarray:
         centred, x = self._centred(z), self._inputs()
-        inputs = np.tile(
-            np.hstack([x, np.ones((len(x), 1))]), (len(centred) // len(x), 1)
-        )
+        ones = np.ones((len(x), 1))
+        inputs = np.tile(np.hstack([x, ones]), (len(centred) // len(x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
     def score_mean(
@@ -557,11 +528,9 @@ class RecognitionNetwork(Family):
             raise ValueError(
                 f"weights must have shape ({len(centred)},), got {weights.shape}"
             )
-        # (N, H)
         per_row = (weights[:, None] * centred).reshape(-1, len(x), self.dim).sum(axis=0)
-        return np.concatenate(
-            [per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1
-        ).ravel() / len(centred)
+        matrix = np.concatenate([per_row.T @ x, per_row.sum(axis=0)[:, None]], axis=1)
+        return matrix.ravel() / len(centred)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -586,16 +555,8 @@ class NVILHistory:
 
     Examples
     --------
-    >>> train_nvil(
-    ...     bars_and_stripes(2),
-    ...     2,
-    ...     num_steps=4,
-    ...     batch_size=6,
-    ...     step_size=0.1,
-    ...     eval_every=2,
-    ...     variance_repeats=2,
-    ...     rng=0,
-    ... ).steps
+    >>> steps = dict(num_steps=4, batch_size=6, step_size=0.1, eval_every=2)
+    >>> train_nvil(bars_and_stripes(2), 2, **steps, variance_repeats=2, rng=0).steps
     array([0, 2, 4])
     """
 
@@ -612,6 +573,11 @@ class NVILHistory:
     interrupted: bool = False
 
 
+def _due(rows: list, step: int, every: int, force: bool) -> bool:
+    """Whether to measure at ``step``: on schedule or forced, and not twice."""
+    return (step % every == 0 or force) and not (rows and rows[-1][0] == step)
+
+
 class _PerRow:
     """A baseline applied among the samples of each data row: the columns of ``signal.reshape(-1, N)``."""
 
@@ -620,12 +586,9 @@ class _PerRow:
     def __init__(self, baseline, num_rows: int) -> None:
         self.baseline, self.num_rows = baseline, num_rows
 
-    def __call__(
-        self, signal: np.ndarray, score: np.ndarray | None = None
-    ) -> np.ndarray:
-        return np.asarray(
-            self.baseline(signal.reshape(-1, self.num_rows), None)
-        ).ravel()
+    def __call__(self, signal: np.ndarray, score: object = None) -> np.ndarray:
+        rows = signal.reshape(-1, self.num_rows)
+        return np.asarray(self.baseline(rows, None)).ravel()
 
 
 def train_nvil(
@@ -651,13 +614,9 @@ def train_nvil(
 ) -> NVILHistory:
     r"""Train a :class:`SigmoidBeliefNetwork` and a :class:`RecognitionNetwork` on the ELBO, with NVIL's remedies.
 
-    Each step draws ``num_samples`` latents per row of a minibatch from
-    ``recognition.given(x)`` and takes one gradient-ascent step in :math:`\theta`
-    and :math:`\phi` (score-function terms with the remedies as baseline). The
-    baseline's state before the step is used and updated after it: the package's
-    choice, which keeps the estimate unbiased (NVIL's Algorithm 1 updates
-    :math:`c` and :math:`v` with the current minibatch first). Ctrl-C stops the
-    run and returns what was done.
+    The baseline is used before and updated after each step, which keeps the
+    estimate unbiased; Ctrl-C stops the run and returns what was done. See
+    :ref:`chap-belief-network`.
 
     Parameters
     ----------
@@ -697,74 +656,49 @@ def train_nvil(
 
     Examples
     --------
+    >>> steps = dict(num_steps=20, batch_size=6, step_size=0.1, eval_every=10)
     >>> history = train_nvil(
-    ...     bars_and_stripes(2),
-    ...     2,
-    ...     num_steps=20,
-    ...     batch_size=6,
-    ...     step_size=0.1,
-    ...     centering=True,
-    ...     eval_every=10,
-    ...     variance_repeats=5,
-    ...     rng=0,
+    ...     bars_and_stripes(2), 2, **steps, centering=True, variance_repeats=5, rng=0
     ... )
     >>> history.steps, bool(np.all(history.elbo <= history.log_likelihood))
     (array([ 0, 10, 20]), True)
     """
     data = _binary(data, "data")
-    (num_data, num_visible), num_hidden = (
-        data.shape,
-        _checks.count(num_hidden, "num_hidden"),
-    )
-    # the exact log-likelihood must be affordable
-    _states(num_hidden, max(num_data, num_visible))
-    batch_size, num_samples = (
-        _checks.count(batch_size, "batch_size"),
-        _checks.count(num_samples, "num_samples"),
-    )
+    num_data, num_visible = data.shape
+    num_hidden = _checks.count(num_hidden, "num_hidden")
+    _states(num_hidden, max(num_data, num_visible))  # the exact sums must be affordable
+    batch_size = _checks.count(batch_size, "batch_size")
+    num_samples = _checks.count(num_samples, "num_samples")
     if batch_size > num_data:
         raise ValueError(
             f"batch_size must be at most the {num_data} rows of data, got {batch_size}"
         )
-    # minibatch order
-    num_steps = _checks.count(
-        num_steps, "num_steps", maximum=_checks.MAX_ELEMENTS // batch_size
-    )
+    maximum = _checks.MAX_ELEMENTS // batch_size  # of the minibatch order
+    num_steps = _checks.count(num_steps, "num_steps", maximum=maximum)
+    remedies = (centering, input_baseline, variance_normalization, leave_one_out)
+    names = "centering input_baseline variance_normalization leave_one_out".split()
     centering, input_baseline, variance_normalization, leave_one_out = (
-        _checks.flag(value, name)
-        for value, name in [
-            (centering, "centering"),
-            (input_baseline, "input_baseline"),
-            (variance_normalization, "variance_normalization"),
-            (leave_one_out, "leave_one_out"),
-        ]
+        _checks.flag(value, name) for value, name in zip(remedies, names, strict=True)
     )
     decay = _checks.scalar(decay, "decay", 0.0, np.nextafter(1.0, 0.0))
     baseline_step_size = _checks.scalar(
         baseline_step_size, "baseline_step_size", low=np.finfo(float).tiny
     )
-    if leave_one_out and (
-        num_samples < 2 or centering or input_baseline or variance_normalization
-    ):
+    uses_nvil = centering or input_baseline or variance_normalization
+    if leave_one_out and (num_samples < 2 or uses_nvil):
         raise ValueError(
             "leave_one_out needs num_samples >= 2 and excludes the other remedies"
         )
     eval_every = _checks.count(eval_every, "eval_every")
-    variance_every = (
-        eval_every
-        if variance_every is None
-        else _checks.count(variance_every, "variance_every")
-    )
+    variance_every = eval_every if variance_every is None else variance_every
+    variance_every = _checks.count(variance_every, "variance_every")
     variance_repeats = _checks.count(variance_repeats, "variance_repeats", minimum=2)
     init_rng, order_rng, sample_rng, variance_rng = _checks.generator(rng).spawn(4)
-    model = SigmoidBeliefNetwork.initialize(
-        num_visible, num_hidden, scale=init_scale, rng=init_rng
-    )
-    recognition = RecognitionNetwork.initialize(
-        num_visible, num_hidden, scale=init_scale, rng=init_rng
-    )
+    sizes = (num_visible, num_hidden)
+    model = SigmoidBeliefNetwork.initialize(*sizes, scale=init_scale, rng=init_rng)
+    recognition = RecognitionNetwork.initialize(*sizes, scale=init_scale, rng=init_rng)
     nvil = None
-    if centering or input_baseline or variance_normalization:
+    if uses_nvil:
         nvil = NVILBaseline(
             num_visible if input_baseline else 0,
             decay=decay,
@@ -782,77 +716,47 @@ def train_nvil(
     evaluations: list[tuple[int, float, float]] = []
     variances: list[tuple[int, float, float]] = []
 
-    def evaluate(
-        step: int,
-        model: SigmoidBeliefNetwork,
-        recognition: RecognitionNetwork,
-        force: bool,
-    ) -> None:
-        if (step % eval_every == 0 or force) and not (
-            evaluations and evaluations[-1][0] == step
-        ):
+    def evaluate(force: bool = False) -> None:
+        model, recognition, step = state
+        if _due(evaluations, step, eval_every, force):
             log_likelihood = float(model.log_marginal(data).mean())
-            evaluations.append(
-                (
-                    step,
-                    log_likelihood,
-                    float(model.exact_elbo(data, recognition).mean()),
-                )
-            )
+            elbo = float(model.exact_elbo(data, recognition).mean())
+            evaluations.append((step, log_likelihood, elbo))
             if progress:
-                print(
-                    f"step {step}/{num_steps}  exact log p(x) {log_likelihood:.4f}",
-                    file=sys.stderr,
+                message = (
+                    f"step {step}/{num_steps}  exact log p(x) {log_likelihood:.4f}"
                 )
-        if (step % variance_every == 0 or force) and not (
-            variances and variances[-1][0] == step
-        ):
-            q = recognition.given(data)
+                print(message, file=sys.stderr)
+        if _due(variances, step, variance_every, force):
+            q, log_joint = recognition.given(data), lambda z: model.log_joint(data, z)
+            size, baseline = num_samples * num_data, baseline_for(data)
             estimates = [
                 elbo_gradient(
-                    lambda z: model.log_joint(data, z),
-                    q,
-                    num_samples * num_data,
-                    rng=variance_rng,
-                    baseline=baseline_for(data),
+                    log_joint, q, size, rng=variance_rng, baseline=baseline
                 ).gradient
                 for _ in range(variance_repeats)
             ]
-            # measured before variance normalisation
-            scale = 1.0 if nvil is None else nvil.scale
+            scale = 1.0 if nvil is None else nvil.scale  # before variance normalisation
             exact = model.exact_elbo_gradient(data, recognition)[1]
-            variances.append(
-                (
-                    step,
-                    float(np.var(estimates, axis=0, ddof=1).sum() * scale**2),
-                    float(exact @ exact),
-                )
-            )
+            variance = float(np.var(estimates, axis=0, ddof=1).sum() * scale**2)
+            variances.append((step, variance, float(exact @ exact)))
 
-    order = np.concatenate(
-        [
-            order_rng.permutation(num_data)
-            for _ in range(-(-num_steps * batch_size // num_data))
-        ]
-    )
+    epochs = -(-num_steps * batch_size // num_data)
+    order = np.concatenate([order_rng.permutation(num_data) for _ in range(epochs)])
     elbo_estimate = np.empty(num_steps)
     # the state is replaced in one assignment per step
     state, interrupted = (model, recognition, 0), False
     try:
         for step in range(num_steps):
+            evaluate()
             model, recognition, _ = state
-            evaluate(step, model, recognition, force=False)
             x = data[order[step * batch_size : (step + 1) * batch_size]]
-            q = recognition.given(x)
+            q, baseline = recognition.given(x), baseline_for(x)
             z = q.sample(num_samples * batch_size, rng=sample_rng)
             # each lambda is called here, in its own iteration: B023 cannot see that
             signal = learning_signal(lambda z: model.log_joint(x, z), q, z)  # noqa: B023
-            grad_phi = score_function_terms(
-                lambda _: signal,  # noqa: B023
-                q,
-                z,
-                baseline=baseline_for(x),
-            ).mean(axis=0)
+            terms = score_function_terms(lambda _: signal, q, z, baseline=baseline)  # noqa: B023
+            grad_phi = terms.mean(axis=0)
             grad_theta = model.grad_log_joint(x, z).mean(axis=0)
             if nvil is not None:  # the caller updates the baseline, after the step
                 nvil.update(
@@ -867,24 +771,11 @@ def train_nvil(
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {state[2]} of {num_steps} steps", file=sys.stderr)
+    evaluate(force=True)
     model, recognition, done = state
-    evaluate(done, model, recognition, force=True)
-    steps, log_likelihood, elbo = (
-        np.array(column) for column in zip(*evaluations, strict=True)
-    )
-    variance_steps, gradient_variance, norm_squared = (
-        np.array(column) for column in zip(*variances, strict=True)
-    )
-    return NVILHistory(
-        model,
-        recognition,
-        steps,
-        log_likelihood,
-        elbo,
-        elbo_estimate[:done].copy(),
-        variance_steps,
-        gradient_variance,
-        norm_squared,
-        batch_size * num_samples,
-        interrupted,
-    )
+    fields: list[Any] = [model, recognition]
+    fields += [np.array(column) for column in zip(*evaluations, strict=True)]
+    fields += [elbo_estimate[:done].copy()]
+    fields += [np.array(column) for column in zip(*variances, strict=True)]
+    fields += [batch_size * num_samples, interrupted]
+    return NVILHistory(*fields)

@@ -24,10 +24,8 @@ __all__ = [
 
 # Module-level dummies, so that the cache of one-term integrals is shared.
 _U_REAL, _U_POSITIVE = sp.Dummy("u", real=True), sp.Dummy("u", positive=True)
-_K, _K_NONNEGATIVE = (
-    sp.Dummy("k", integer=True),
-    sp.Dummy("k", integer=True, nonnegative=True),
-)
+_K = sp.Dummy("k", integer=True)
+_K_NONNEGATIVE = sp.Dummy("k", integer=True, nonnegative=True)
 
 
 class SymbolicFamily:
@@ -53,14 +51,8 @@ class SymbolicFamily:
     Examples
     --------
     >>> z, eta = sp.Symbol("z", real=True), sp.Symbol("eta", real=True)
-    >>> q = SymbolicFamily(
-    ...     "exponential",
-    ...     z,
-    ...     [eta],
-    ...     sp.exp(eta - sp.exp(eta) * z),
-    ...     sp.Interval(0, sp.oo),
-    ...     log_params=[eta],
-    ... )
+    >>> density, support = sp.exp(eta - sp.exp(eta) * z), sp.Interval(0, sp.oo)
+    >>> q = SymbolicFamily("exponential", z, [eta], density, support, log_params=[eta])
     >>> q.expectation(z), q.score, q.expectation(q.score)
     (exp(-eta), Matrix([[-z*exp(eta) + 1]]), Matrix([[0]]))
     """
@@ -97,11 +89,8 @@ class SymbolicFamily:
                 "support must be a sympy Interval (continuous z), FiniteSet or Range "
                 f"(discrete z), got {type(support).__name__}"
             )
-        if (
-            isinstance(support, sp.Range)
-            and support.inf == -sp.oo
-            and support.sup == sp.oo
-        ):
+        unbounded = isinstance(support, sp.Range) and support.inf == -sp.oo
+        if unbounded and support.sup == sp.oo:
             raise ValueError("a discrete support must be bounded on at least one side")
         if not set(log_params) <= set(params):
             raise ValueError(f"log_params {log_params} must all be among the params")
@@ -154,9 +143,8 @@ class SymbolicFamily:
     def _sum(self, expression):
         """The sum over the support, over one denominator, where cancellations show."""
         if isinstance(self.support, sp.FiniteSet):
-            total = sp.Add(
-                *[expression.subs(self.variable, value) for value in self.support]
-            )
+            terms = [expression.subs(self.variable, value) for value in self.support]
+            total = sp.Add(*terms)
         else:
             to_positive, back = self._positive_substitutions()
             lower, upper = self.support.inf, self.support.sup
@@ -177,9 +165,8 @@ class SymbolicFamily:
         lower = sp.simplify((self.support.inf.subs(to_positive) - location) / scale)
         upper = sp.simplify((self.support.sup.subs(to_positive) - location) / scale)
         u = _U_POSITIVE if lower.is_nonnegative else _U_REAL
-        integrand = expression.subs(to_positive).subs(
-            self.variable, location + scale * u
-        )
+        z = location + scale * u
+        integrand = expression.subs(to_positive).subs(self.variable, z)
         integrand = sp.expand(sp.expand_log(sp.powsimp(integrand * scale)))
         total = sp.S.Zero
         for term in sp.Add.make_args(integrand):
@@ -282,9 +269,8 @@ def gaussian(*, mean: str = "mu", log_std: str = r"\ln\sigma") -> SymbolicFamily
     """
     z, mu, log_sigma = (sp.Symbol(name, real=True) for name in ("z", mean, log_std))
     sigma = sp.exp(log_sigma)
-    density = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma))) / (
-        sp.sqrt(2 * sp.pi) * sigma
-    )
+    kernel = sp.exp(-((z - mu) ** 2) / (2 * sp.exp(2 * log_sigma)))
+    density = kernel / (sp.sqrt(2 * sp.pi) * sigma)
     return SymbolicFamily(
         "Gaussian", z, (mu, log_sigma), density, sp.Interval(-sp.oo, sp.oo),
         log_params=(log_sigma,), location=mu, scale=sigma,
@@ -306,15 +292,8 @@ def exponential() -> SymbolicFamily:
     """
     z, eta = sp.Symbol("z", real=True), sp.Symbol(r"\ln\lambda", real=True)
     density, support = sp.exp(eta) * sp.exp(-sp.exp(eta) * z), sp.Interval(0, sp.oo)
-    return SymbolicFamily(
-        "exponential",
-        z,
-        (eta,),
-        density,
-        support,
-        log_params=(eta,),
-        scale=sp.exp(-eta),
-    )
+    kwargs = dict(log_params=(eta,), scale=sp.exp(-eta))
+    return SymbolicFamily("exponential", z, (eta,), density, support, **kwargs)
 
 
 def bernoulli() -> SymbolicFamily:
@@ -361,14 +340,10 @@ def categorical(num_categories: int = 3) -> SymbolicFamily:
         )
     if num_categories < 2:
         raise ValueError(f"num_categories must be at least 2, got {num_categories}")
-    z, logits = (
-        sp.Symbol("z", integer=True),
-        sp.symbols(f"phi_0:{num_categories}", real=True),
-    )
-    numerator = sp.exp(
-        sum(sp.KroneckerDelta(z, k) * logit for k, logit in enumerate(logits))
-    )
-    density = numerator / sum(sp.exp(logit) for logit in logits)
+    z = sp.Symbol("z", integer=True)
+    logits = sp.symbols(f"phi_0:{num_categories}", real=True)
+    exponent = sum(sp.KroneckerDelta(z, k) * logit for k, logit in enumerate(logits))
+    density = sp.exp(exponent) / sum(sp.exp(logit) for logit in logits)
     support = sp.FiniteSet(*range(num_categories))
     return SymbolicFamily(f"categorical({num_categories})", z, logits, density, support)
 
@@ -437,9 +412,8 @@ def standard_normal_moment(order: int):
     if order < 0:
         raise ValueError(f"order must be a non-negative integer, got {order}")
     eps = sp.Symbol("varepsilon", real=True)
-    return sp.integrate(
-        eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi), (eps, -sp.oo, sp.oo)
-    )
+    integrand = eps**order * sp.exp(-(eps**2) / 2) / sp.sqrt(2 * sp.pi)
+    return sp.integrate(integrand, (eps, -sp.oo, sp.oo))
 
 
 def standard_normal_expectation(expression, eps):
@@ -464,9 +438,8 @@ def standard_normal_expectation(expression, eps):
     m**2 + s**2
     """
     polynomial = sp.Poly(sp.expand(expression), eps)
-    return sp.expand(
-        sum(c * standard_normal_moment(k) for (k,), c in polynomial.terms())
-    )
+    moments = (c * standard_normal_moment(k) for (k,), c in polynomial.terms())
+    return sp.expand(sum(moments))
 
 
 def _exp_in_scales(power):
@@ -475,14 +448,10 @@ def _exp_in_scales(power):
     for term in sp.Add.make_args(sp.expand(power.args[0])):
         coefficient, symbol = term.as_coeff_Mul()
         name = getattr(symbol, "name", "")
-        if (
-            isinstance(symbol, sp.Symbol)
-            and name.startswith(r"\ln")
-            and coefficient.is_Rational
-        ):
-            factors.append(
-                sp.Symbol(name[3:].strip() or "s", positive=True) ** coefficient
-            )
+        scale_like = isinstance(symbol, sp.Symbol) and name.startswith(r"\ln")
+        if scale_like and coefficient.is_Rational:
+            scale = sp.Symbol(name[3:].strip() or "s", positive=True)
+            factors.append(scale**coefficient)
         else:
             rest.append(term)
     return sp.Mul(*factors) * sp.exp(sp.Add(*rest)) if factors else power
@@ -492,13 +461,10 @@ def _combined_logarithms(logarithms):
     r"""``-log(2)/2 - log(pi)/2`` as the one term :math:`-\tfrac12\ln 2\pi`, if it can be."""
     for denominator, sign in itertools.product((1, 2), (1, -1)):
         combined = sp.logcombine(sp.expand(sign * denominator * logarithms), force=True)
-        powers = (
-            combined.args[0].as_powers_dict().values()
-            if isinstance(combined, sp.log)
-            else None
-        )
-        if powers is not None and all(exponent.is_Integer for exponent in powers):
-            return sp.Rational(sign, denominator) * combined
+        if isinstance(combined, sp.log):
+            powers = combined.args[0].as_powers_dict().values()
+            if all(exponent.is_Integer for exponent in powers):
+                return sp.Rational(sign, denominator) * combined
     return logarithms
 
 
@@ -531,11 +497,8 @@ def book_form(expression):
     groups: dict = {}
     others = []
     for term in expression.args:
-        logs = [
-            f
-            for f in sp.Mul.make_args(term)
-            if isinstance(f, sp.log) and f.args[0].is_number
-        ]
+        factors = sp.Mul.make_args(term)
+        logs = [f for f in factors if isinstance(f, sp.log) and f.args[0].is_number]
         if len(logs) == 1:
             coefficient, rest = (term / logs[0]).as_coeff_Mul()
             groups.setdefault(rest, []).append(coefficient * logs[0])
@@ -656,9 +619,7 @@ def gradient_of_integral(integrand):
 
 def _l8_monte_carlo(parts_at, samples):
     """The book's Monte Carlo line: (1/n) sum_i signal(z_i) score(z_i)."""
-    terms = [
-        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in samples
-    ]
+    terms = [(p.log_p - p.log_q) * p.score for p in map(parts_at, samples)]
     return sum(terms) / len(samples)
 
 
@@ -710,16 +671,8 @@ _SYMBOLIC_CACHE: dict = {}
 def _symbolic_side(link, q, log_joint, function):
     """The SymPy side of a link (cached: it is the same for every candidate)."""
     side = _SYMBOLIC_SIDES[link]
-    key = (
-        side,
-        q.name,
-        q.variable,
-        q.params,
-        q.density,
-        q.support,
-        log_joint,
-        function,
-    )
+    family = (q.name, q.variable, q.params, q.density, q.support)
+    key = (side, log_joint, function, family)
     if key not in _SYMBOLIC_CACHE:
         grad_q, signal = q.gradient(q.density), log_joint - q.log_density
         _SYMBOLIC_CACHE[key] = side(q, log_joint, function, grad_q, signal)
@@ -742,24 +695,16 @@ def _close(numeric, symbolic) -> bool:
         return False
     for a, b in zip(numeric, symbolic, strict=True):
         a, b = mpmath.mpmathify(a), mpmath.mpmathify(b)
-        if (
-            isinstance(a, mpmath.mpc)
-            or not mpmath.isfinite(a)
-            or not mpmath.isfinite(b)
-        ):
-            return False
-        if abs(a - b) > _TOLERANCE * (1 + abs(b)):
+        finite = not isinstance(a, mpmath.mpc) and all(map(mpmath.isfinite, (a, b)))
+        if not finite or abs(a - b) > _TOLERANCE * (1 + abs(b)):
             return False
     return True
 
 
 def _evaluate(expression, values):
     """A symbolic side at the check point, as mpmath numbers (NaN where not a finite number)."""
-    entries = (
-        expression
-        if isinstance(expression, sp.MatrixBase)
-        else [sp.sympify(expression)]
-    )
+    matrix = isinstance(expression, sp.MatrixBase)
+    entries = expression if matrix else [sp.sympify(expression)]
     numbers = [sp.N(entry.subs(values), 40) for entry in entries]
     finite = [v.is_number and v.is_finite and not v.has(sp.Integral) for v in numbers]
     numbers = [
@@ -776,14 +721,11 @@ class _Numeric:
         self.q, self.values = q, {}
         for parameter, value in zip(q.params, CHECK_POINTS[index], strict=False):
             self.values[parameter] = abs(value) + 1 if parameter.is_positive else value
-        symbols = set().union(
-            *(sp.sympify(e).free_symbols for e in pieces["expressions"])
-        )
+        expressions = map(sp.sympify, pieces["expressions"])
+        symbols = set().union(*(e.free_symbols for e in expressions))
         others = sorted(symbols - {q.variable, *q.params}, key=str)
-        for symbol, value in zip(others, _OTHER_VALUES * 4, strict=False):
-            self.values[symbol] = (
-                abs(value) + sp.Rational(1, 2) if symbol.is_positive else value
-            )
+        for s, v in zip(others, _OTHER_VALUES * 4, strict=False):
+            self.values[s] = abs(v) + sp.S.Half if s.is_positive else v
         fixed = {s: v for s, v in self.values.items() if s not in q.params}
         subs = lambda e: (  # noqa: E731
             [x.subs(fixed) for x in e] if isinstance(e, list) else e.subs(fixed)
@@ -796,16 +738,14 @@ class _Numeric:
 
     def parts(self, z, phi=None):
         """The :class:`Parts` at (z, phi)."""
-        return Parts(
-            _functions=self._functions, _arguments=(z, *(phi or self.phi)), z=z
-        )
+        arguments = (z, *(phi or self.phi))
+        return Parts(_functions=self._functions, _arguments=arguments, z=z)
 
     def support(self, phi):
         """The ends of the support at phi."""
         substitution = dict(zip(self.q.params, phi, strict=True))
-        return _as_mpf(self.q.support.inf, substitution), _as_mpf(
-            self.q.support.sup, substitution
-        )
+        ends = (self.q.support.inf, self.q.support.sup)
+        return tuple(_as_mpf(end, substitution) for end in ends)
 
     def integrate(self, integrand, phi=None):
         """int g(parts(z, phi)) dz by quadrature (a sum for a discrete z)."""
@@ -814,21 +754,14 @@ class _Numeric:
         if self.q.is_discrete:
             if isinstance(self.q.support, sp.FiniteSet):
                 return sum(g(int(value)) for value in self.q.support)
-            return mpmath.nsum(
-                lambda k: g(int(k)), [int(self.q.support.inf), mpmath.inf]
-            )
+            lower = int(self.q.support.inf)
+            return mpmath.nsum(lambda k: g(int(k)), [lower, mpmath.inf])
         lower, upper = self.support(phi)
         location = _as_mpf(self.q.location, dict(zip(self.q.params, phi, strict=True)))
         inside = lower < location < upper
         breaks = [lower, location, upper] if inside else [lower, upper]
-        start = (
-            location
-            if inside
-            else lower + 1
-            if upper == mpmath.inf
-            else (lower + upper) / 2
-        )
-        sample = g(start)
+        start = lower + 1 if upper == mpmath.inf else (lower + upper) / 2
+        sample = g(location if inside else start)
         if not isinstance(sample, np.ndarray):
             return mpmath.quad(g, breaks, maxdegree=7)
         quad = [
@@ -865,14 +798,16 @@ class _Numeric:
                 raise ValueError(f"unknown kind of term {kind!r}")
         return total
 
+    def pointwise(self, candidate, before):
+        """Whether the integrands of two sides agree at each of :meth:`points`."""
+        sides = ((self.side(candidate, z), self.side(before, z)) for z in self.points())
+        return all(_close(a, b) for a, b in sides)
+
     def points(self):
         """A few points z in the support, where integrands are compared."""
         if self.q.is_discrete:
-            support = self.q.support
-            return [
-                int(v)
-                for v in (support if isinstance(support, sp.FiniteSet) else range(4))
-            ]
+            finite = isinstance(self.q.support, sp.FiniteSet)
+            return [int(v) for v in (self.q.support if finite else range(4))]
         lower, upper = self.support(self.phi)
         if upper == mpmath.inf and lower == -mpmath.inf:
             return [mpmath.mpf(v) for v in ("-1.3", "0.4", "1.7")]
@@ -888,17 +823,13 @@ class _Numeric:
                 raise ValueError(
                     f"expectations by nodes need a finite support, got {q.support}"
                 )
-            return [int(v) for v in q.support], [
-                self.parts(int(v)).q for v in q.support
-            ]
+            values = [int(v) for v in q.support]
+            return values, [self.parts(v).q for v in values]
         if q.name == "uniform":
-            (lower, upper), (t, w) = (
-                self.support(self.phi),
-                np.polynomial.legendre.leggauss(count),
-            )
-            return [lower + (upper - lower) * (mpmath.mpf(x) + 1) / 2 for x in t], [
-                mpmath.mpf(x) / 2 for x in w
-            ]
+            lower, upper = self.support(self.phi)
+            t, w = np.polynomial.legendre.leggauss(count)
+            points = [lower + (upper - lower) * (mpmath.mpf(x) + 1) / 2 for x in t]
+            return points, [mpmath.mpf(x) / 2 for x in w]
         if q.name == "Gaussian":
             u, w = np.polynomial.hermite_e.hermegauss(count)
             w = w / np.sqrt(2 * np.pi)
@@ -906,18 +837,14 @@ class _Numeric:
             u, w = np.polynomial.laguerre.laggauss(count)
         else:
             raise ValueError(f"no quadrature nodes for the family {q.name!r}")
-        location, scale = (
-            _as_mpf(q.location, substitution),
-            _as_mpf(q.scale, substitution),
-        )
+        location, scale = (_as_mpf(e, substitution) for e in (q.location, q.scale))
         return [location + scale * mpmath.mpf(x) for x in u], [mpmath.mpf(x) for x in w]
 
     def expectation(self, function):
         """E_q[function(parts)] by the family's quadrature nodes (never evaluates q)."""
         points, weights = self.nodes()
-        return sum(
-            w * function(self.parts(z)) for z, w in zip(points, weights, strict=True)
-        )
+        pairs = zip(points, weights, strict=True)
+        return sum(w * function(self.parts(z)) for z, w in pairs)
 
 
 def check_link(
@@ -925,15 +852,10 @@ def check_link(
 ):
     r"""Check one link of the chain on a family: two sides, computed independently.
 
-    The side before the link is computed by SymPy, the side after it (by default
-    :data:`LINKS`, the book's form) by mpmath without SymPy integrating or simplifying;
-    they must agree to :math:`10^{-9}` relative at both :data:`CHECK_POINTS`. The mpmath
-    side: for L1–L6, quadrature (or sums), a gradient outside an integral by numerical
-    differentiation, L4 also against 0, and L2, L3, L5, L6 also pointwise in :math:`z`;
-    for L7 and "general" (:math:`\nabla_\phi \mathbb E_q[f_\phi] = \mathbb E_q[f_\phi
-    \nabla\ln q] + \mathbb E_q[\nabla f_\phi]`), the family's quadrature nodes, which
-    never evaluate :math:`q`; for L8, the estimator's exact mean and variance over all
-    n-tuples of nodes, the variance against :math:`\mathrm{Var}[T]/n`.
+    The side before the link by SymPy, the side after it (by default :data:`LINKS`)
+    by mpmath quadrature, sums or nodes, without SymPy integrating or simplifying;
+    they must agree to :math:`10^{-9}` at both :data:`CHECK_POINTS`. How each link
+    is checked: :ref:`chap-derivation-integrals`.
 
     Parameters
     ----------
@@ -971,10 +893,8 @@ def check_link(
         raise ValueError(f"link must be one of {sorted(LINKS)}, got {link!r}")
     if link == "general" and function is None:
         raise ValueError("the general identity needs a function f")
-    log_joint, candidate = (
-        sp.sympify(log_joint),
-        LINKS[link] if candidate is None else candidate,
-    )
+    log_joint = sp.sympify(log_joint)
+    candidate = LINKS[link] if candidate is None else candidate
     function = None if function is None else sp.sympify(function)
     symbolic = _symbolic_side(link, q, log_joint, function)
     pieces = {
@@ -990,29 +910,23 @@ def check_link(
             numeric = _Numeric(q, pieces, index)
             expected = _evaluate(symbolic, numeric.values)
             try:
-                if link == "L7":
-                    passed = _close(numeric.expectation(candidate), expected)
-                elif link == "L8":
-                    passed = _check_monte_carlo(
-                        numeric, candidate, expected, num_samples
-                    )
-                else:
-                    value = numeric.side(candidate)
-                    passed = _close(value, expected) and (
-                        link != "L4" or _close(value, expected * 0)
-                    )
-                    passed = passed and all(
-                        _close(
-                            numeric.side(candidate, z),
-                            numeric.side(_LINKS_BEFORE[link], z),
-                        )
-                        for z in (numeric.points() if link in _LINKS_BEFORE else [])
-                    )
+                if not _agrees(link, numeric, candidate, expected, num_samples):
+                    return False
             except (ZeroDivisionError, OverflowError):
                 return False
-            if not passed:
-                return False
     return True
+
+
+def _agrees(link, numeric, candidate, expected, num_samples):
+    """Whether the mpmath side of a link agrees with ``expected`` at one check point."""
+    if link == "L7":
+        return _close(numeric.expectation(candidate), expected)
+    if link == "L8":
+        return _check_monte_carlo(numeric, candidate, expected, num_samples)
+    value, before = numeric.side(candidate), _LINKS_BEFORE.get(link)
+    zero = expected * 0 if link == "L4" else expected  # L4 also against 0
+    agrees = _close(value, expected) and _close(value, zero)
+    return agrees and (before is None or numeric.pointwise(candidate, before))
 
 
 def _check_monte_carlo(numeric, candidate, expected, num_samples):
@@ -1021,25 +935,18 @@ def _check_monte_carlo(numeric, candidate, expected, num_samples):
     cache: dict = {}
     parts_at = lambda z: cache.setdefault(repr(z), numeric.parts(z))  # noqa: E731
 
-    terms = [
-        (parts_at(z).log_p - parts_at(z).log_q) * parts_at(z).score for z in points
-    ]
+    terms = [(p.log_p - p.log_q) * p.score for p in map(parts_at, points)]
     mean_term = sum(w * t for w, t in zip(weights, terms, strict=True))
-    variance_term = (
-        sum(w * t * t for w, t in zip(weights, terms, strict=True))
-        - mean_term * mean_term
-    )
+    second_term = sum(w * t * t for w, t in zip(weights, terms, strict=True))
+    variance_term = second_term - mean_term * mean_term
     for n in num_samples:
         mean, second = 0, 0
         for indices in itertools.product(range(len(points)), repeat=n):
             weight = mpmath.fprod(weights[i] for i in indices)
             estimate = np.atleast_1d(candidate(parts_at, [points[i] for i in indices]))
-            mean, second = (
-                mean + weight * estimate,
-                second + weight * estimate * estimate,
-            )
-        if not _close(mean, expected) or not _close(
-            second - mean * mean, variance_term / n
-        ):
+            mean = mean + weight * estimate
+            second = second + weight * estimate * estimate
+        variance = second - mean * mean
+        if not (_close(mean, expected) and _close(variance, variance_term / n)):
             return False
     return True

@@ -258,7 +258,13 @@ class LeaveOneOutOptimalBaseline:
         return "LeaveOneOutOptimalBaseline()"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
-        signal, score, scale = _unit_scale(*_signal(signal, score, minimum=3))
+        original = _signal(signal, score, minimum=3)
+        flat = np.abs(original[0].reshape(len(original[1]), -1))
+        # rows whose others lack the batch's largest signal or score of a column:
+        # from the others alone, on their own scale (else their products underflow)
+        own_scale = {0, int(np.argmax(flat)) // flat.shape[1]}
+        own_scale.update(np.argmax(np.abs(original[1]), axis=0).tolist())
+        signal, score, scale = _unit_scale(*original)
         x = signal.reshape(len(score), -1) * score
         # Sums over j != i of data shifted by sample 0 (one of the others for i >= 1).
         dx, dy, m = x - x[0], score - score[0], len(score) - 1
@@ -266,9 +272,15 @@ class LeaveOneOutOptimalBaseline:
         covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
         variance = _sum_of_others(dy * dy) / m - mean_y**2
         varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
-        coefficient = np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
-        coefficient[0] = _coefficient(signal[1:], score[1:])  # row 0 from rows 1..n-1
-        return _rescale(coefficient, scale)
+        coefficient = _rescale(
+            np.where(varies, covariance / np.where(varies, variance, 1), 0.0), scale
+        )
+        for i in own_scale:  # row 0 too: the shift above used sample 0
+            others = np.arange(len(score)) != i
+            coefficient[i] = SameBatchOptimalBaseline()(
+                original[0][others], original[1][others]
+            )[0]
+        return coefficient
 
 
 class NVILBaseline:

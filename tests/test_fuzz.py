@@ -1219,7 +1219,10 @@ def _baseline_case(data, name):
             )
             atol = 1e-6 * np.abs(np.asarray(signal)).max() + 1e-300
             both = np.isfinite(expected) & np.isfinite(result)
-            ok = (np.abs(result - expected) <= 1e-6 * np.abs(expected) + atol) | ~both
+            ok = ~both  # beyond 1.8e308 both are infinite, and inf - inf is NaN
+            ok[both] = np.abs(result[both] - expected[both]) <= (
+                1e-6 * np.abs(expected[both]) + atol
+            )
             assert ok.all(), (result, expected)
 
     run_case(
@@ -1345,7 +1348,8 @@ def _exact_case(data, name):
                 expected,
                 1e-9,
                 1e-9 * (abs(c) + np.abs(a).sum() * (1 + np.abs(q.params).max()))
-                + 1e-300,
+                # the accuracy exact_expectation promises (its GRADIENT_RTOL)
+                + 1e-6 * max(float(abs(expected)), 1.0),
             )
         if (
             name == "exact_gradient" and gaussian and num_points >= 2

@@ -1023,7 +1023,11 @@ def _loo_optimal_reference(signal, score):
             ]
             my, mx = sum(ys) / len(ys), sum(xs) / len(xs)
             variance = sum((y - my) ** 2 for y in ys) / len(ys)
-            if variance == 0:
+            # tied: 0, also where they differ by rounding only (the documented tolerance,
+            # variance at most eps times the mean square)
+            if variance <= Fraction(np.finfo(float).eps) * sum(y * y for y in ys) / len(
+                ys
+            ):
                 continue
             value = (
                 sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True))

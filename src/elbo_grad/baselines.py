@@ -193,12 +193,13 @@ def _unit_scale(
     of the score, so it is computed on these, where no product overflows.
     """
 
-    # dividing by a power of two rounds nothing: rows stay independent
-    def power_of_two(x):
-        return np.ldexp(1.0, np.frexp(np.where(x > 0, x, 1.0))[1] - 1)
+    scale = float(_power_of_two(np.max(np.abs(signal))))
+    return signal / scale, score / _power_of_two(np.max(np.abs(score), axis=0)), scale
 
-    scale = float(power_of_two(np.max(np.abs(signal))))
-    return signal / scale, score / power_of_two(np.max(np.abs(score), axis=0)), scale
+
+def _power_of_two(x):
+    """The largest power of two not above ``x`` (1 for 0): dividing by it rounds nothing."""
+    return np.ldexp(1.0, np.frexp(np.where(x > 0, x, 1.0))[1] - 1)
 
 
 def _rescale(coefficient: np.ndarray, scale: float) -> np.ndarray:
@@ -258,17 +259,43 @@ class LeaveOneOutOptimalBaseline:
         return "LeaveOneOutOptimalBaseline()"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
-        signal, score, scale = _unit_scale(*_signal(signal, score, minimum=3))
-        x = signal.reshape(len(score), -1) * score
-        # Sums over j != i of data shifted by sample 0 (one of the others for i >= 1).
-        dx, dy, m = x - x[0], score - score[0], len(score) - 1
-        mean_x, mean_y = _sum_of_others(dx) / m, _sum_of_others(dy) / m
-        covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
-        variance = _sum_of_others(dy * dy) / m - mean_y**2
-        varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
-        coefficient = np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
-        coefficient[0] = _coefficient(signal[1:], score[1:])  # row 0 from rows 1..n-1
-        return _rescale(coefficient, scale)
+        signal, score = _signal(signal, score, minimum=3)
+        n = len(score)
+        # Row i works on the scale of the others' largest signal and scores (two
+        # values per column at most), so no product of theirs underflows.
+        signal_scale = _power_of_two(
+            _max_of_others(np.abs(signal.reshape(n, -1)).max(axis=1))
+        )[:, None]
+        score_scale = _power_of_two(_max_of_others(np.abs(score)))
+        coefficient = np.zeros(score.shape)
+        for a in np.unique(signal_scale):
+            for c in (score_scale.max(axis=0), score_scale.min(axis=0)):
+                use = (signal_scale == a) & (score_scale == c)
+                if use.any():  # a sample rescaled by the others' scale may overflow
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        value = _shifted_coefficient(signal / a, score / c)
+                    coefficient[use] = _rescale(value, a)[use]
+        coefficient[0] = SameBatchOptimalBaseline()(signal[1:], score[1:])[0]
+        return coefficient
+
+
+def _max_of_others(x: np.ndarray) -> np.ndarray:
+    """The maximum over j != i for every i (axis 0) of non-negative ``x``."""
+    zero = np.zeros_like(x[:1])
+    before = np.concatenate([zero, np.maximum.accumulate(x[:-1], axis=0)])
+    after = np.concatenate([np.maximum.accumulate(x[:0:-1], axis=0)[::-1], zero])
+    return np.maximum(before, after)
+
+
+def _shifted_coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Row i >= 1 of the leave-one-out coefficient, from sums over j != i shifted by sample 0."""
+    x = signal.reshape(len(score), -1) * score
+    dx, dy, m = x - x[0], score - score[0], len(score) - 1
+    mean_x, mean_y = _sum_of_others(dx) / m, _sum_of_others(dy) / m
+    covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
+    variance = _sum_of_others(dy * dy) / m - mean_y**2
+    varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
+    return np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
 
 
 class NVILBaseline:

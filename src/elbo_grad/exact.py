@@ -157,6 +157,12 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
     ndarray, shape f(z).shape[1:]
         The expectation, element by element.
 
+    Raises
+    ------
+    ValueError
+        Also if rounding in ``f``'s values could move an element by more than
+        ``GRADIENT_RTOL`` of its size (or of 1).
+
     Examples
     --------
     >>> from elbo_grad import DiagonalGaussian
@@ -182,7 +188,14 @@ def exact_expectation(f: Callable, q, *, num_points: int = 20) -> np.ndarray:
         raise ValueError(
             f"f must return an array whose first axis is the {z.shape[0]} nodes, got shape {values.shape}"
         )
-    return np.tensordot(weights, values, axes=(0, 0))
+    expectation = np.tensordot(weights, values, axes=(0, 0))
+    _check_rounding(
+        expectation,
+        np.tensordot(weights, np.abs(values), axes=(0, 0)),
+        "f",
+        "expectation",
+    )
+    return expectation
 
 
 def _score_function_expectation(
@@ -196,16 +209,24 @@ def _score_function_expectation(
     score = q.score(z)
     centred = signal - weights @ signal
     gradient = weights @ (centred[:, None] * score)
-    rounding = (
-        4 * np.finfo(float).eps * (weights @ (np.abs(signal)[:, None] * np.abs(score)))
-    )
-    if np.any(rounding > GRADIENT_RTOL * np.maximum(np.abs(gradient), 1.0)):
+    magnitude = weights @ (np.abs(signal)[:, None] * np.abs(score))
+    _check_rounding(gradient, magnitude, name, "gradient")
+    return gradient
+
+
+def _check_rounding(result, magnitude, name: str, what: str) -> None:
+    """Refuse ``result``, a weighted sum of ``name``'s values, if their rounding could move it.
+
+    ``magnitude`` is the same sum of absolute values; the rounding is at most a
+    few eps of it, and may be at most ``GRADIENT_RTOL`` of ``result`` (or of 1).
+    """
+    rounding = 4 * np.finfo(float).eps * magnitude
+    if np.any(rounding > GRADIENT_RTOL * np.maximum(np.abs(result), 1.0)):
         raise ValueError(
             f"{name} is not resolved on q's scale: rounding in its values could move the exact "
-            f"gradient by up to {rounding.max():.2g}; q's standard deviation is too small for "
-            f"the size of {name}'s values"
+            f"{what} by up to {np.max(rounding):.2g}; q's spread is too large or too small "
+            f"for the size of {name}'s values"
         )
-    return gradient
 
 
 def exact_gradient(f: Callable, q, *, num_points: int = 20) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -167,7 +168,8 @@ def fit(
     r"""Maximise the ELBO of ``q`` by stochastic gradient ascent with :func:`~elbo_grad.elbo_gradient`.
 
     Each step estimates the gradient, steps the parameters and rebuilds ``q``
-    with ``with_params``; a stateful ``baseline`` is updated after each step.
+    with ``with_params``; a stateful ``baseline`` is updated after each step,
+    on a copy whose state is kept only if ``fit`` returns (an error leaves it as it was).
     Ctrl-C stops the run and returns the steps done.
 
     Parameters
@@ -231,6 +233,9 @@ def fit(
     progress = flag(progress, "progress")
     # refuses classes, bools and strings by name, before a stateful one is wrapped
     _baseline(baseline)
+    caller_baseline = baseline
+    if hasattr(baseline, "update") and hasattr(baseline, "__dict__"):
+        baseline = copy.deepcopy(baseline)
     recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
     path = np.empty((num_steps + 1, q.num_params))
     elbo = np.empty(num_steps)
@@ -263,6 +268,8 @@ def fit(
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {done} of {num_steps} steps", file=sys.stderr)
+    if baseline is not caller_baseline:  # the run stands: the caller's baseline learns
+        vars(caller_baseline).update(vars(baseline))
     # Rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step.
     return FitResult(
         path[: done + 1].copy(),

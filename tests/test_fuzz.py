@@ -1006,13 +1006,17 @@ def _loo_reference(signal):
 
 
 def _loo_optimal_reference(signal, score):
-    """Row i: Cov(l s_k, s_k)/Var(s_k) over the other rows, in exact rationals; 0 where those tie."""
+    """Row i: Cov(l s_k, s_k)/Var(s_k) over the other rows, in exact rationals; 0 where those tie.
+
+    Returns the coefficients and the mask of entries whose other scores tie.
+    """
     from fractions import Fraction
 
     score = np.asarray(score, dtype=float)
     signal = np.asarray(signal, dtype=float).reshape(len(score), -1)
     n, p = score.shape
     out = np.zeros((n, p))
+    tied = np.zeros((n, p), dtype=bool)
     for i in range(n):
         others = [j for j in range(n) if j != i]
         for k in range(p):
@@ -1028,6 +1032,7 @@ def _loo_optimal_reference(signal, score):
             if variance <= Fraction(np.finfo(float).eps) * sum(y * y for y in ys) / len(
                 ys
             ):
+                tied[i, k] = True
                 continue
             value = (
                 sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True))
@@ -1038,7 +1043,7 @@ def _loo_optimal_reference(signal, score):
                 out[i, k] = float(value)
             except OverflowError:  # beyond 1.8e308: no finite coefficient exists
                 out[i, k] = np.inf if value > 0 else -np.inf
-    return out
+    return out, tied
 
 
 def _baseline_case(data, name):
@@ -1211,14 +1216,14 @@ def _baseline_case(data, name):
                 "leave-one-out mean",
             )
         if name == "LeaveOneOutOptimalBaseline":
-            expected = _loo_optimal_reference(signal, score)
+            expected, tied = _loo_optimal_reference(signal, score)
             assert np.all(np.isfinite(result[np.isfinite(expected)])), (
                 "finite coefficients exist"
             )
             expected = np.where(np.isfinite(expected), expected, result)
             # tied: 0, up to a residue below the smallest normal double
             residue = np.finfo(float).tiny * (np.abs(np.asarray(signal)).max() + 1.0)
-            assert np.all(np.abs(result[expected == 0]) <= residue), (
+            assert np.all(np.abs(result[tied]) <= residue), (
                 "tied scores must give coefficient 0"
             )
             atol = 1e-6 * np.abs(np.asarray(signal)).max() + 1e-300
@@ -2659,7 +2664,7 @@ def test_regression_loo_optimal_coefficient_where_the_score_variance_underflows(
     """
     signal = np.array([-1.07799270e308, 9.84863490e307, 1.02311792e308])
     score = np.array([[1.0], [1e-300], [0.0]])
-    expected = _loo_optimal_reference(signal, score)
+    expected, _ = _loo_optimal_reference(signal, score)
     assert expected[0, 0] == pytest.approx(9.84863490e307, rel=1e-9)
     np.testing.assert_allclose(
         LeaveOneOutOptimalBaseline()(signal, score), expected, rtol=1e-9
@@ -2670,7 +2675,7 @@ def test_regression_loo_optimal_coefficient_of_tiny_scores_in_another_row():
     """Sample 2 holds the largest score: rows 0 and 1 read only scores near 1e-160, whose squares underflowed."""
     signal = np.array([3.0, -2.0, 5.0, 1.0])
     score = np.array([[2e-160], [-1e-160], [1.0], [4e-160]])
-    expected = _loo_optimal_reference(signal, score)
+    expected, _ = _loo_optimal_reference(signal, score)
     assert np.all(expected[[0, 1, 3]] != 0)
     np.testing.assert_allclose(
         LeaveOneOutOptimalBaseline()(signal, score), expected, rtol=1e-9

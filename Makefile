@@ -71,7 +71,7 @@ test-fast: $(STAMP)
 
 ## make fuzz: the property-based fuzz suite, with many examples per property
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n 2 tests/test_fuzz.py
 
 ## make lint: ruff (lint and format check), mypy on src/, numpydoc's docstring
 ## validation, actionlint (with ShellCheck) on the workflows, ShellCheck on .ci/run

@@ -1,10 +1,4 @@
-r"""Baselines :math:`b` in the terms :math:`(\ell(z_i) - b_i)\nabla_\phi \ln q(z_i)`.
-
-A :math:`b_i` that does not depend on :math:`z_i` keeps the estimator
-unbiased. A stateful baseline is used with its state before the step and
-updated by the caller after it (``update``); an estimator never changes it.
-Derivations: :ref:`chap-variance-reduction`.
-"""
+r"""Baselines :math:`b` in :math:`(\ell(z_i) - b_i)\nabla_\phi \ln q(z_i)` (:ref:`chap-variance-reduction`)."""
 
 from __future__ import annotations
 
@@ -31,13 +25,8 @@ class Baseline(Protocol):
     """What every estimator's ``baseline=`` accepts, besides None and numbers.
 
     ``baseline(signal, score)`` gets the signal, shape ``(n,)`` or ``(n, P)``,
-    and the score, shape ``(n, P)`` (None unless ``uses_score``). It returns
-    :math:`b`: a number, the signal's shape, ``(1, P)`` or ``(n, P)``.
-
-    Attributes
-    ----------
-    uses_score : bool
-        Whether :math:`b` needs the score.
+    and the score, shape ``(n, P)``, or None if ``uses_score`` is False. It
+    returns :math:`b`: a number, the signal's shape, ``(1, P)`` or ``(n, P)``.
 
     Examples
     --------
@@ -48,6 +37,16 @@ class Baseline(Protocol):
     uses_score: bool
 
     def __call__(self, signal: np.ndarray, score: np.ndarray | None) -> np.ndarray: ...
+
+
+class _Shown:
+    """A baseline shown as its class and its state."""
+
+    uses_score = False
+
+    def __repr__(self) -> str:
+        state = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
+        return f"{type(self).__name__}({state})"
 
 
 def _signal(signal, score=None, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -69,25 +68,19 @@ def _mean(x: np.ndarray, axis=None) -> np.ndarray:
     return np.sum(x / (x.size if axis is None else x.shape[axis]), axis=axis)
 
 
-def _sum_of_others(x: np.ndarray) -> np.ndarray:
-    """The sum over j != i for every i (axis 0): the sum before i plus the sum after.
-
-    Row i never sees x[i], not even through rounding.
-    """
+def _of_others(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
+    """``ufunc`` (add or maximum) over j != i for every i (axis 0): never sees x[i]."""
     zero = np.zeros_like(x[:1])
-    before = np.concatenate([zero, np.cumsum(x[:-1], axis=0)])
-    after = np.concatenate([np.cumsum(x[:0:-1], axis=0)[::-1], zero])
-    return before + after
+    before = np.concatenate([zero, ufunc.accumulate(x[:-1], axis=0)])
+    after = np.concatenate([ufunc.accumulate(x[:0:-1], axis=0)[::-1], zero])
+    return ufunc(before, after)
 
 
-def _decay(decay: float) -> float:
-    decay = _checks.scalar(decay, "decay", 0.0, 1.0)
-    if decay == 1.0:
-        raise ValueError("decay must be smaller than 1, got 1.0")
-    return decay
+#: The largest decay, just below 1.
+_MAX_DECAY = float(np.nextafter(1.0, 0.0))
 
 
-class ConstantBaseline:
+class ConstantBaseline(_Shown):
     """A constant :math:`b`: one number, or one per parameter.
 
     Parameters
@@ -101,28 +94,21 @@ class ConstantBaseline:
     array([[1., 2.]])
     """
 
-    uses_score = False
-
     def __init__(self, value: float | ArrayLike) -> None:
         value = _checks.real_array(value, "baseline")
         if value.ndim > 1:
             raise ValueError(f"baseline must be a number or 1-D, not {value.shape}")
         self.value = value if value.ndim == 0 else value.reshape(1, -1)
 
-    def __repr__(self) -> str:
-        return f"ConstantBaseline({self.value.tolist()})"
-
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         return self.value
 
 
-class MovingAverageBaseline:
+class MovingAverageBaseline(_Shown):
     r"""NVIL's centring: :math:`b = c`, an exponentially decayed mean of past signals.
 
-    Mnih & Gregor (2014), section 2.3.1. NVIL's Algorithm 1 updates :math:`c`
-    with the current minibatch before using it; here :math:`c` from earlier
-    steps only is used, and the caller updates it after the step, so that the
-    estimate stays unbiased.
+    Mnih & Gregor (2014), section 2.3.1, but :math:`c` is updated after the step
+    (by the caller), not before it, so that the estimate stays unbiased.
 
     Parameters
     ----------
@@ -139,14 +125,9 @@ class MovingAverageBaseline:
     1.5
     """
 
-    uses_score = False
-
     def __init__(self, decay: float = 0.9, initial: float = 0.0) -> None:
-        self.decay = _decay(decay)
+        self.decay = _checks.scalar(decay, "decay", 0.0, _MAX_DECAY)
         self.value = _checks.scalar(initial, "initial")
-
-    def __repr__(self) -> str:
-        return f"MovingAverageBaseline(decay={self.decay}, value={self.value:.6g})"
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> float:
         return self.value
@@ -163,7 +144,7 @@ class MovingAverageBaseline:
         self.value = float(self.decay * self.value + (1.0 - self.decay) * _mean(signal))
 
 
-class LeaveOneOutBaseline:
+class LeaveOneOutBaseline(_Shown):
     r"""The other samples' mean, :math:`b_i = \frac{1}{n-1}\sum_{j \ne i} \ell_j`: unbiased, :math:`n \ge 2`.
 
     Kool, van Hoof & Welling (2019).
@@ -174,27 +155,9 @@ class LeaveOneOutBaseline:
     array([4. , 3.5, 1.5])
     """
 
-    uses_score = False
-
-    def __repr__(self) -> str:
-        return "LeaveOneOutBaseline()"
-
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> np.ndarray:
         signal, _ = _signal(signal, minimum=2)
-        return _sum_of_others(signal / (len(signal) - 1))
-
-
-def _unit_scale(
-    signal: np.ndarray, score: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Signal and score columns divided by their largest magnitudes, and the signal's scale.
-
-    The coefficient is linear in the signal and unchanged by scaling a column
-    of the score, so it is computed on these, where no product overflows.
-    """
-
-    scale = float(_power_of_two(np.max(np.abs(signal))))
-    return signal / scale, score / _power_of_two(np.max(np.abs(score), axis=0)), scale
+        return _of_others(np.add, signal / (len(signal) - 1))
 
 
 def _power_of_two(x):
@@ -217,7 +180,7 @@ def _coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
     return np.where(varies, (x * y).mean(axis=0) / np.where(varies, variance, 1.0), 0.0)
 
 
-class SameBatchOptimalBaseline:
+class SameBatchOptimalBaseline(_Shown):
     r"""The variance-minimising :math:`\hat a_k` from the same batch: **biased**.
 
     :math:`\hat a_k = \widehat{\operatorname{Cov}}(\ell s_k, s_k) /
@@ -233,15 +196,16 @@ class SameBatchOptimalBaseline:
 
     uses_score = True
 
-    def __repr__(self) -> str:
-        return "SameBatchOptimalBaseline()"
-
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
-        signal, score, scale = _unit_scale(*_signal(signal, score, minimum=2))
-        return _rescale(_coefficient(signal, score)[None, :], scale)
+        signal, score = _signal(signal, score, minimum=2)
+        # The coefficient is linear in the signal and unchanged by scaling a column
+        # of the score: computed at unit scale, no product overflows.
+        scale = float(_power_of_two(np.max(np.abs(signal))))
+        unit_score = score / _power_of_two(np.max(np.abs(score), axis=0))
+        return _rescale(_coefficient(signal / scale, unit_score)[None, :], scale)
 
 
-class LeaveOneOutOptimalBaseline:
+class LeaveOneOutOptimalBaseline(_Shown):
     r"""The optimal coefficient for each sample, from the other samples only: unbiased.
 
     Row :math:`i` is :class:`SameBatchOptimalBaseline` of the batch without
@@ -255,18 +219,14 @@ class LeaveOneOutOptimalBaseline:
 
     uses_score = True
 
-    def __repr__(self) -> str:
-        return "LeaveOneOutOptimalBaseline()"
-
     def __call__(self, signal: ArrayLike, score: ArrayLike) -> np.ndarray:
         signal, score = _signal(signal, score, minimum=3)
         n = len(score)
         # Row i works on the scale of the others' largest signal and scores (two
         # values per column at most), so no product of theirs underflows.
-        signal_scale = _power_of_two(
-            _max_of_others(np.abs(signal.reshape(n, -1)).max(axis=1))
-        )[:, None]
-        score_scale = _power_of_two(_max_of_others(np.abs(score)))
+        signal_size = np.abs(signal.reshape(n, -1)).max(axis=1)
+        signal_scale = _power_of_two(_of_others(np.maximum, signal_size))[:, None]
+        score_scale = _power_of_two(_of_others(np.maximum, np.abs(score)))
         coefficient = np.zeros(score.shape)
         for a in np.unique(signal_scale):
             for c in (score_scale.max(axis=0), score_scale.min(axis=0)):
@@ -279,35 +239,23 @@ class LeaveOneOutOptimalBaseline:
         return coefficient
 
 
-def _max_of_others(x: np.ndarray) -> np.ndarray:
-    """The maximum over j != i for every i (axis 0) of non-negative ``x``."""
-    zero = np.zeros_like(x[:1])
-    before = np.concatenate([zero, np.maximum.accumulate(x[:-1], axis=0)])
-    after = np.concatenate([np.maximum.accumulate(x[:0:-1], axis=0)[::-1], zero])
-    return np.maximum(before, after)
-
-
 def _shifted_coefficient(signal: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Row i >= 1 of the leave-one-out coefficient, from sums over j != i shifted by sample 0."""
     x = signal.reshape(len(score), -1) * score
     dx, dy, m = x - x[0], score - score[0], len(score) - 1
-    mean_x, mean_y = _sum_of_others(dx) / m, _sum_of_others(dy) / m
-    covariance = _sum_of_others(dx * dy) / m - mean_x * mean_y
-    variance = _sum_of_others(dy * dy) / m - mean_y**2
-    varies = variance > np.finfo(float).eps * _sum_of_others(score * score) / m
+    mean_x, mean_y = _of_others(np.add, dx) / m, _of_others(np.add, dy) / m
+    covariance = _of_others(np.add, dx * dy) / m - mean_x * mean_y
+    variance = _of_others(np.add, dy * dy) / m - mean_y**2
+    varies = variance > np.finfo(float).eps * _of_others(np.add, score * score) / m
     return np.where(varies, covariance / np.where(varies, variance, 1), 0.0)
 
 
-class NVILBaseline:
+class NVILBaseline(_Shown):
     r"""NVIL's centring, input-dependent baseline and variance normalisation.
 
-    The centred signal is :math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`, with
-    :math:`c` a running mean and :math:`w^\top x` fitted by regression (Mnih &
-    Gregor 2014, section 2.3.1) and :math:`v` a running variance (section
-    2.3.2). NVIL's Algorithm 1 updates :math:`c` and :math:`v` with the current
-    minibatch before using them; here the state before the step is used and the
-    caller updates it after the step, which keeps the centring unbiased. In use:
-    :ref:`chap-belief-network`.
+    :math:`b` makes the signal :math:`(\ell - c - w^\top x)/\max(1, \sqrt v)`: running
+    mean :math:`c`, regression :math:`w^\top x`, running variance :math:`v` (Mnih &
+    Gregor 2014, 2.3), updated after the step. In use: :ref:`chap-belief-network`.
 
     Parameters
     ----------
@@ -328,8 +276,6 @@ class NVILBaseline:
     array([5.])
     """
 
-    uses_score = False
-
     def __init__(
         self,
         num_features: int = 0,
@@ -339,14 +285,10 @@ class NVILBaseline:
         normalize: bool = True,
     ) -> None:
         self.num_features = _checks.count(num_features, "num_features", minimum=0)
-        self.decay = _decay(decay)
+        self.decay = _checks.scalar(decay, "decay", 0.0, _MAX_DECAY)
         self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 1e-300)
         self.normalize = _checks.flag(normalize, "normalize")
         self.centre, self.weights, self.variance = 0.0, np.zeros(self.num_features), 1.0
-
-    def __repr__(self) -> str:
-        return f"NVILBaseline({self.num_features}, centre={self.centre:.6g}, " \
-               f"variance={self.variance:.6g})"  # fmt: skip
 
     @property
     def scale(self) -> float:
@@ -385,10 +327,11 @@ class NVILBaseline:
         features = self._features(features, len(signal))
         residual = signal - features @ self.weights
         centred = residual - self.centre
-        self.weights = self.weights + self.learning_rate * _mean(
-            features * centred[:, None], axis=0)  # fmt: skip
-        centre = (1 - self.decay) * _mean(residual)
-        self.centre = float(self.decay * self.centre + centre)
+        step = _mean(features * centred[:, None], axis=0)
+        self.weights = self.weights + self.learning_rate * step
+        self.centre = float(
+            self.decay * self.centre + (1 - self.decay) * _mean(residual)
+        )
         variance = (1 - self.decay) * _mean(centred**2)
         self.variance = float(self.decay * self.variance + variance)
 
@@ -414,9 +357,7 @@ class NVILBaseline:
         return signal - (signal - prediction) / self.scale
 
 
-class _Given:
-    uses_score = False
-
+class _Given(_Shown):
     def __init__(self, nvil: NVILBaseline, features: np.ndarray) -> None:
         self.nvil, self.features = nvil, features
 

@@ -1,15 +1,10 @@
-r"""Monte Carlo estimators of gradients in :math:`\phi`: averages of per-sample terms.
-
-For an ELBO call :func:`elbo_gradient`; :func:`expectation_gradient` is for an
-:math:`f` free of :math:`\phi`. The ``*_terms`` functions give the terms at
-given samples. Derivation: :ref:`chap-estimator`.
-"""
+r"""Monte Carlo estimators of gradients in :math:`\phi` (:ref:`chap-estimator`)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -44,14 +39,10 @@ class Estimate:
 
     Parameters
     ----------
-    gradient : ndarray, shape (P,)
-        :math:`\hat g = \frac1n \sum_i t_i`, in the order of ``q.params``.
-    standard_error : ndarray, shape (P,)
-        :math:`\operatorname{sd}(t_{\cdot k})/\sqrt n` (NaN if :math:`n = 1`).
-    elbo : float or None
-        :math:`\frac1n \sum_i (\ln p(x, z_i) - \ln q_\phi(z_i))` (ELBO estimators).
-    elbo_standard_error : float or None
-        Its standard error.
+    gradient, standard_error : ndarray, shape (P,)
+        :math:`\frac1n \sum_i t_i` and :math:`\operatorname{sd}(t_{\cdot k})/\sqrt n` (NaN if :math:`n = 1`), per ``q.params``.
+    elbo, elbo_standard_error : float or None
+        :math:`\frac1n \sum_i (\ln p(x, z_i) - \ln q_\phi(z_i))` and its standard error.
     num_samples : int
         :math:`n`.
     terms : ndarray, shape (n, P), or None
@@ -59,10 +50,9 @@ class Estimate:
 
     Examples
     --------
-    >>> from elbo_grad import Bernoulli
-    >>> estimate = elbo_gradient(lambda z: -z[:, 0], Bernoulli([0.0]), 1000, rng=0)
+    >>> estimate = elbo_gradient(lambda z: -z[:, 0], DiagonalGaussian(0.0, 0.0), 10)
     >>> estimate.gradient.shape, estimate.standard_error.shape, estimate.num_samples
-    ((1,), (1,), 1000)
+    ((2,), (2,), 10)
     """
 
     gradient: np.ndarray
@@ -160,12 +150,9 @@ def expectation_gradient(
 
     Examples
     --------
-    >>> from elbo_grad import DiagonalGaussian
     >>> q = DiagonalGaussian(mean=1.0, log_std=0.0)  # E[z^2] = mu^2 + sigma^2
     >>> estimate = expectation_gradient(lambda z: z[:, 0] ** 2, q, 100_000, rng=0)
-    >>> bool(
-    ...     np.all(np.abs(estimate.gradient - [2.0, 2.0]) < 4 * estimate.standard_error)
-    ... )
+    >>> bool(np.all(abs(estimate.gradient - 2.0) < 4 * estimate.standard_error))
     True
     """
     f, q, num_samples, baseline, return_terms = _arguments(
@@ -206,14 +193,9 @@ def local_elbo_gradient(
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> estimate = local_elbo_gradient(
-    ...     lambda z: z * [1.0, 2.0], Bernoulli([0.0, 0.0]), 100_000, rng=0
-    ... )
-    >>> bool(
-    ...     np.all(
-    ...         np.abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error
-    ...     )
-    ... )
+    >>> q, local_log_joint = Bernoulli([0.0, 0.0]), lambda z: z * [1.0, 2.0]
+    >>> estimate = local_elbo_gradient(local_log_joint, q, 100_000, rng=0)
+    >>> bool(np.all(abs(estimate.gradient - [0.25, 0.5]) < 4 * estimate.standard_error))
     True
     """
     local_log_joint, q, num_samples, baseline, return_terms = _arguments(
@@ -254,21 +236,16 @@ def pathwise_elbo_gradient(
 
     Examples
     --------
-    >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
+    >>> from elbo_grad import ConjugateGaussian
     >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(0.0, 0.0)
     >>> estimate = pathwise_elbo_gradient(model.grad_log_joint, q, 10_000, rng=0)
-    >>> bool(
-    ...     np.all(
-    ...         np.abs(estimate.gradient - [3.0, -2.0]) < 4 * estimate.standard_error
-    ...     )
-    ... )
+    >>> bool(np.all(abs(estimate.gradient - [3, -2]) < 4 * estimate.standard_error))
     True
     """
-    _checks.function(grad_log_joint, "grad_log_joint")
-    q = _gaussian(q)
-    maximum = _checks.MAX_ELEMENTS // q.num_params
-    n = _checks.count(num_samples, "num_samples", maximum=maximum)
-    return_terms = _checks.flag(return_terms, "return_terms")
+    name = "grad_log_joint"
+    _, q, n, _, return_terms = _arguments(
+        grad_log_joint, name, q, num_samples, None, return_terms, family=_gaussian
+    )
     z = q.sample(n, rng=rng)
     terms = pathwise_elbo_terms(grad_log_joint, q, z, entropy=entropy)
     return _summary(terms.mean(axis=0), (terms * terms).mean(axis=0), n,
@@ -294,12 +271,10 @@ def learning_signal(log_joint: Callable, q: Family, z: ArrayLike) -> np.ndarray:
 
     Examples
     --------
-    >>> from elbo_grad import Bernoulli
-    >>> learning_signal(lambda z: np.zeros(len(z)), Bernoulli([0.0]), [[1.0]]).round(4)
-    array([0.6931])
+    >>> learning_signal(lambda z: -(z[:, 0] ** 2), DiagonalGaussian(0.0, 0.0), [[0.0]])
+    array([0.91893853])
     """
-    log_joint, q = _checks.function(log_joint, "log_joint"), _checks.family(q)
-    log_joint = _checks.checked(log_joint, "log_joint", *_shapes(q, (1,)))
+    log_joint, q = _checked(log_joint, "log_joint", q, (1,))
     z = _checks.samples(z, q.dim)
     return log_joint(z) - q.log_prob(z)
 
@@ -312,8 +287,7 @@ def local_learning_signal(
     Parameters
     ----------
     local_log_joint : callable
-        ``z`` of shape ``(n, D)`` to shape ``(n, D)``: column :math:`d` sums the
-        factors of :math:`\ln p(x, z_i)` that involve :math:`z_d`.
+        ``z`` of shape ``(n, D)`` to shape ``(n, D)``: column :math:`d` sums the factors of :math:`\ln p(x, z_i)` with :math:`z_d`.
     q : Family
         A factorised :math:`q_\phi`.
     z : array_like, shape (n, D)
@@ -327,14 +301,10 @@ def local_learning_signal(
     Examples
     --------
     >>> from elbo_grad import Bernoulli
-    >>> q = Bernoulli([0.0, 0.0])
-    >>> local_learning_signal(lambda z: 2.0 * z, q, [[1.0, 0.0]]).round(4)
-    array([[2.6931, 0.6931]])
+    >>> local_learning_signal(lambda z: 2.0 * z, Bernoulli([0.0, 0.0]), [[1.0, 0.0]])
+    array([[2.69314718, 0.69314718]])
     """
-    local_log_joint = _checks.function(local_log_joint, "local_log_joint")
-    q = _checks.family(q)
-    shapes = _shapes(q, (1, "D"))
-    local_log_joint = _checks.checked(local_log_joint, "local_log_joint", *shapes)
+    local_log_joint, q = _checked(local_log_joint, "local_log_joint", q, (1, "D"))
     z = _checks.samples(z, q.dim)
     return (local_log_joint(z) - q.log_prob_per_dimension(z))[:, q.param_dims]
 
@@ -368,8 +338,7 @@ def score_function_terms(
     array([[-0.5],
            [ 2. ]])
     """
-    f, q = _checks.function(f, "f"), _checks.family(q)
-    f = _checks.checked(f, "f", *_shapes(q, (1,), (1, "P")))
+    f, q = _checked(f, "f", q, (1,), (1, "P"))
     z, baseline = _checks.samples(z, q.dim), _baseline(baseline)
     return _subtract(f(z), baseline, q, z).reshape(len(z), -1) * q.score(z)
 
@@ -397,9 +366,8 @@ def elbo_terms(
 
     Examples
     --------
-    >>> from elbo_grad import Bernoulli
-    >>> elbo_terms(lambda z: np.zeros(len(z)), Bernoulli([0.0]), [[1.0]]).round(4)
-    array([[0.3466]])
+    >>> elbo_terms(lambda z: -(z[:, 0] ** 2), DiagonalGaussian(0.0, 0.0), [[1.0]])
+    array([[0.41893853, 0.        ]])
     """
     signal = learning_signal(log_joint, q, z)
     return score_function_terms(lambda _: signal, q, z, baseline=baseline)
@@ -424,12 +392,10 @@ def pathwise_terms(grad_f: Callable, q: DiagonalGaussian, z: ArrayLike) -> np.nd
 
     Examples
     --------
-    >>> from elbo_grad import DiagonalGaussian
     >>> pathwise_terms(lambda z: 2 * z, DiagonalGaussian(1.0, 0.0), [[2.0]])
     array([[4., 4.]])
     """
-    q = _gaussian(q)
-    grad_f = _checks.checked(grad_f, "grad_f", *_shapes(q, (1, "D")))
+    grad_f, q = _checked(grad_f, "grad_f", q, (1, "D"), family=_gaussian)
     z = _checks.samples(z, q.dim)
     return _chain_rule(grad_f(z), q, z)
 
@@ -449,8 +415,7 @@ def pathwise_elbo_terms(
     z : array_like, shape (n, D)
         Samples.
     entropy : {"analytic", "sticking-the-landing"}, keyword-only
-        Add :math:`\nabla_\phi H[q_\phi]`, or differentiate :math:`-\ln q_\phi`
-        through :math:`z` only (Roeder, Wu & Duvenaud 2017).
+        Add :math:`\nabla_\phi H[q_\phi]`, or :math:`-\nabla_z \ln q_\phi` only (Roeder et al. 2017).
 
     Returns
     -------
@@ -459,15 +424,13 @@ def pathwise_elbo_terms(
 
     Examples
     --------
-    >>> from elbo_grad import DiagonalGaussian
     >>> pathwise_elbo_terms(lambda z: -z, DiagonalGaussian(0.0, 0.0), [[1.0]])
     array([[-1.,  0.]])
     """
     if entropy not in ("analytic", "sticking-the-landing"):
         raise ValueError("entropy must be 'analytic' or 'sticking-the-landing'")
-    q = _gaussian(q)
-    shapes = _shapes(q, (1, "D"))
-    grad_log_joint = _checks.checked(grad_log_joint, "grad_log_joint", *shapes)
+    name = "grad_log_joint"
+    grad_log_joint, q = _checked(grad_log_joint, name, q, (1, "D"), family=_gaussian)
     z = _checks.samples(z, q.dim)
     if entropy == "analytic":
         return _chain_rule(grad_log_joint(z), q, z) + q.entropy_gradient()
@@ -475,7 +438,60 @@ def pathwise_elbo_terms(
     return _chain_rule(grad_log_joint(z) + minus_grad_log_q, q, z)
 
 
-# The summary step, and the checks the public functions share.
+# The checks the public functions share, at the boundary, and the summary step.
+
+
+def _checked(f, name, q, *shapes, family=_checks.family) -> tuple[Callable, Any]:
+    """``f`` checked to return one of ``shapes`` (1: n, "D": q.dim, "P": q.num_params); ``family(q)``."""
+    f, q = _checks.function(f, name), family(q)
+    sizes = {"D": q.dim, "P": q.num_params}
+    shape = [lambda n, s=s: tuple(n if k == 1 else sizes[k] for k in s) for s in shapes]
+    return _checks.checked(f, name, *shape), q
+
+
+def _arguments(
+    f, name, q, num_samples, baseline, return_terms, *shapes, family=_checks.family
+) -> tuple[Callable, Any, int, Baseline, bool]:
+    """The estimators' checks, once."""
+    f, q = _checked(f, name, q, *shapes, family=family)
+    maximum = _checks.MAX_ELEMENTS // max(q.dim, q.num_params)
+    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+    return_terms = _checks.flag(return_terms, "return_terms")
+    return f, q, num_samples, _baseline(baseline), return_terms
+
+
+def _baseline(baseline: object) -> Baseline:
+    """``baseline=`` as a Baseline object."""
+    if isinstance(baseline, (type, bool, np.bool_, str)):
+        raise TypeError(f"baseline must be an instance or numbers, got {baseline!r}")
+    if isinstance(baseline, Baseline) and callable(baseline):
+        return baseline
+    # ConstantBaseline checks the value itself, with an error naming `baseline`
+    return ConstantBaseline(0.0 if baseline is None else baseline)  # type: ignore[arg-type]
+
+
+def _gaussian(q: object) -> DiagonalGaussian:
+    if not isinstance(q, DiagonalGaussian):
+        raise TypeError(f"q must be a DiagonalGaussian here, got {type(q).__name__}")
+    return q
+
+
+def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarray:
+    """``signal - b``: shape (n,) for one signal per sample, else (n, P)."""
+    b = baseline(signal, q.score(z) if baseline.uses_score else None)
+    b, n = _checks.real_array(b, "baseline's value", copy=False), len(signal)
+    if b.shape == signal.shape or b.ndim == 0:
+        return signal - b
+    if b.shape in ((1, q.num_params), (n, q.num_params)):
+        return signal.reshape(n, -1) - b
+    raise ValueError(
+        f"baseline gave shape {b.shape}, which does not fit {signal.shape}"
+    )
+
+
+def _chain_rule(gradient_z, q: DiagonalGaussian, z: np.ndarray) -> np.ndarray:
+    """Through z = mu + sigma * eps: (g, g * sigma * eps) per row."""
+    return np.concatenate([gradient_z, gradient_z * (z - q.mean)], axis=1)
 
 
 def _estimate(q, z, centred, gradient, return_terms, signal=None) -> Estimate:
@@ -497,57 +513,3 @@ def _summary(gradient, mean_square, n, terms=None, signal=None) -> Estimate:
         if array is not None:
             array.flags.writeable = False
     return Estimate(gradient, np.sqrt(variance / n), elbo, elbo_se, n, terms)
-
-
-def _subtract(signal, baseline: Baseline, q: Family, z: np.ndarray) -> np.ndarray:
-    """``signal - b``: shape (n,) for one signal per sample, else (n, P)."""
-    b = baseline(signal, q.score(z) if baseline.uses_score else None)
-    b, n = _checks.real_array(b, "baseline's value", copy=False), len(signal)
-    if b.shape == signal.shape or b.ndim == 0:
-        return signal - b
-    if b.shape in ((1, q.num_params), (n, q.num_params)):
-        return signal.reshape(n, -1) - b
-    raise ValueError(
-        f"baseline gave shape {b.shape}, which does not fit {signal.shape}"
-    )
-
-
-def _baseline(baseline: object) -> Baseline:
-    """``baseline=`` as a Baseline object."""
-    if isinstance(baseline, type):
-        raise TypeError(f"baseline must be an instance, not class {baseline.__name__}")
-    if isinstance(baseline, (bool, np.bool_, str)):
-        raise TypeError(f"baseline must be None, a number or a Baseline: {baseline!r}")
-    if isinstance(baseline, Baseline) and callable(baseline):
-        return baseline
-    # ConstantBaseline checks the value itself, with an error naming `baseline`
-    return ConstantBaseline(0.0 if baseline is None else baseline)  # type: ignore[arg-type]
-
-
-def _shapes(q: Family, *shapes: tuple) -> list[Callable]:
-    """Shapes like (1, "P") as functions of n: (n, q.num_params)."""
-    sizes = {1: None, "D": q.dim, "P": q.num_params}
-    return [lambda n, s=s: tuple(n if k == 1 else sizes[k] for k in s) for s in shapes]
-
-
-def _arguments(
-    function, name, q, num_samples, baseline, return_terms, *shapes
-) -> tuple[Callable, Family, int, Baseline, bool]:
-    """The estimators' checks, once, at the boundary."""
-    function, q = _checks.function(function, name), _checks.family(q)
-    function = _checks.checked(function, name, *_shapes(q, *shapes))
-    maximum = _checks.MAX_ELEMENTS // max(q.dim, q.num_params)
-    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
-    return_terms = _checks.flag(return_terms, "return_terms")
-    return function, q, num_samples, _baseline(baseline), return_terms
-
-
-def _gaussian(q: object) -> DiagonalGaussian:
-    if not isinstance(q, DiagonalGaussian):
-        raise TypeError(f"q must be a DiagonalGaussian here, got {type(q).__name__}")
-    return q
-
-
-def _chain_rule(gradient_z, q: DiagonalGaussian, z: np.ndarray) -> np.ndarray:
-    """Through z = mu + sigma * eps: (g, g * sigma * eps) per row."""
-    return np.concatenate([gradient_z, gradient_z * (z - q.mean)], axis=1)

@@ -1,13 +1,7 @@
-r"""Alternatives to the score function for a Bernoulli :math:`q_\phi`, as terms.
+r"""Alternatives to the score function for a Bernoulli :math:`q_\phi`: :ref:`chap-alternatives`.
 
-Each function targets :math:`\nabla_\phi \mathbb E_{q_\phi}[f(z)]`, for an
-:math:`f` that does not depend on :math:`\phi`, with :math:`\phi` the logits,
-and returns per-sample terms of shape ``(num_samples, q.num_params)`` whose
-row mean is the estimate, as :mod:`elbo_grad.estimators` does. ARM and DisARM
-are unbiased and evaluate :math:`f` at an antithetic pair of samples (two
-evaluations per row); the Gumbel-softmax relaxation differentiates :math:`f`
-and is biased, by exactly :func:`exact_straight_through_gradient` minus the
-gradient. The book compares them in :ref:`chap-alternatives`.
+Each targets :math:`\nabla_\phi \mathbb E_{q_\phi}[f(z)]`, :math:`\phi` the
+logits, with per-sample terms whose row mean is the estimate.
 """
 
 from __future__ import annotations
@@ -19,7 +13,7 @@ import numpy as np
 from . import _checks
 from ._checks import RNGLike
 from .exact import enumerate_support
-from .families import Bernoulli, _sigmoid
+from .families import Bernoulli, _num_samples, _sigmoid
 
 __all__ = [
     "arm_terms",
@@ -30,7 +24,6 @@ __all__ = [
 
 
 def _bernoulli(q: object) -> Bernoulli:
-    """``q`` if it is a Bernoulli family (of any class derived from Bernoulli)."""
     family = _checks.family(q)
     if not isinstance(family, Bernoulli):
         raise TypeError(f"q must be a Bernoulli family, got {type(q).__name__}")
@@ -46,10 +39,8 @@ def _temperature(temperature: object) -> float:
 
 def _antithetic_pair(f, q, num_samples, rng) -> tuple[np.ndarray, ...]:
     """Checks; then the logits, the uniforms, the pair and f(z) - f(z~)."""
-    f = _checks.checked(f, "f", lambda n: (n,))
-    q = _bernoulli(q)
-    maximum = _checks.MAX_ELEMENTS // q.dim
-    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+    f, q = _checks.checked(f, "f", lambda n: (n,)), _bernoulli(q)
+    num_samples = _num_samples(num_samples, q.dim)
     uniform = _checks.generator(rng).random((num_samples, q.dim))
     z = (uniform < _sigmoid(q.logits)).astype(float)  # z ~ q
     z_antithetic = (uniform > _sigmoid(-q.logits)).astype(float)  # the mirror: ~ q too
@@ -59,7 +50,7 @@ def _antithetic_pair(f, q, num_samples, rng) -> tuple[np.ndarray, ...]:
 def arm_terms(
     f: Callable, q: Bernoulli, num_samples: int, *, rng: RNGLike = None
 ) -> np.ndarray:
-    r"""The ARM estimator's terms (Yin & Zhou 2019).
+    r"""The ARM estimator's unbiased terms (Yin & Zhou 2019).
 
     Parameters
     ----------
@@ -75,9 +66,7 @@ def arm_terms(
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
-        :math:`\bigl(f(\tilde z_i) - f(z_i)\bigr)(u_i - \tfrac12)`, with
-        :math:`z_i = [u_i < \sigma(\phi)]`, :math:`\tilde z_i = [u_i >
-        \sigma(-\phi)]`, :math:`u_i \sim U(0, 1)^D`; each row is unbiased.
+        :math:`(f(\tilde z_i) - f(z_i))(u_i - \tfrac12)`, :math:`z_i = [u_i < \sigma(\phi)]`, :math:`\tilde z_i = [u_i > \sigma(-\phi)]`.
 
     Examples
     --------
@@ -93,27 +82,17 @@ def arm_terms(
 def disarm_terms(
     f: Callable, q: Bernoulli, num_samples: int, *, rng: RNGLike = None
 ) -> np.ndarray:
-    r"""The DisARM estimator's terms: ARM averaged over :math:`u` given the pair.
-
-    Dong, Mnih & Tucker (2020); the same mean as ARM and never more variance.
+    r"""The DisARM estimator's terms (Dong, Mnih & Tucker 2020): ARM averaged over :math:`u` given the pair.
 
     Parameters
     ----------
-    f : callable
-        Maps binary ``z`` of shape ``(n, q.dim)`` to shape ``(n,)``.
-    q : Bernoulli
-        The family; the parameters are its logits :math:`\phi`.
-    num_samples : int
-        The number of rows; each evaluates ``f`` twice.
-    rng : int, numpy.random.Generator or None, keyword-only
-        Seed or generator.
+    f, q, num_samples, rng : callable, Bernoulli, int, and int, Generator or None
+        As for :func:`arm_terms`.
 
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
-        :math:`\tfrac12\bigl(f(z_i) - f(\tilde z_i)\bigr)(-1)^{\tilde z_{id}}
-        [z_{id} \ne \tilde z_{id}]\,\sigma(|\phi_d|)` for the pair of
-        :func:`arm_terms`; each row is unbiased.
+        :math:`\tfrac12(f(z_i) - f(\tilde z_i))(-1)^{\tilde z_{id}} [z_{id} \ne \tilde z_{id}]\,\sigma(|\phi_d|)`.
 
     Examples
     --------
@@ -147,15 +126,12 @@ def gumbel_softmax_terms(
     rng : int, numpy.random.Generator or None, keyword-only
         Seed or generator.
     straight_through : bool, default True, keyword-only
-        Evaluate ``grad_f`` at the hard sample :math:`[\phi + L > 0] \sim q`
-        instead of at the relaxed :math:`y`.
+        Evaluate ``grad_f`` at the hard :math:`[\phi + L > 0] \sim q`, not at :math:`y`.
 
     Returns
     -------
     ndarray, shape (num_samples, q.num_params)
-        :math:`\nabla_z f \odot y_i(1 - y_i)/\tau`, :math:`y_i = \sigma((\phi +
-        L_i)/\tau)`, :math:`L_i` logistic noise; the straight-through mean is
-        :func:`exact_straight_through_gradient`.
+        :math:`\nabla_z f \odot y_i(1 - y_i)/\tau`, :math:`y_i = \sigma((\phi + L_i)/\tau)`, :math:`L_i` logistic noise.
 
     Examples
     --------
@@ -166,8 +142,7 @@ def gumbel_softmax_terms(
     """
     q = _bernoulli(q)
     grad_f = _checks.checked(grad_f, "grad_f", lambda n: (n, q.dim))
-    maximum = _checks.MAX_ELEMENTS // q.dim
-    num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+    num_samples = _num_samples(num_samples, q.dim)
     temperature = _temperature(temperature)
     straight_through = _checks.flag(straight_through, "straight_through")
     noise = _checks.generator(rng).logistic(size=(num_samples, q.dim))
@@ -177,13 +152,7 @@ def gumbel_softmax_terms(
 
 
 def _straight_through_weights(logits, temperature, num_points):
-    r"""Per dimension, :math:`A_d(z) = \mathbb E_L[h(\phi_d + L);\ [\phi_d + L > 0] = z]`.
-
-    With :math:`h(t) = \sigma'(t/\tau)/\tau` and :math:`t = \tau s`:
-    :math:`A_d(1) = \int_0^\infty \sigma'(s)\, p_L(\tau s - \phi_d)\,ds`
-    (and :math:`s < 0` for :math:`A_d(0)`), by composite Gauss–Legendre on
-    :math:`|s| \le 60`, where :math:`\sigma'(s) < 10^{-26}` beyond.
-    """
+    r"""``(A_d(0), A_d(1))`` by composite Gauss–Legendre in :math:`s = t/\tau`, :math:`|s| \le 60` (beyond, :math:`\sigma'(s) < 10^{-26}`)."""
     nodes, weights = np.polynomial.legendre.leggauss(num_points)
     edges = np.linspace(0.0, 60.0, 61)
     half = 0.5 * np.diff(edges)
@@ -201,9 +170,7 @@ def _straight_through_weights(logits, temperature, num_points):
 def exact_straight_through_gradient(
     grad_f: Callable, q: Bernoulli, *, temperature: float, num_points: int = 20
 ) -> np.ndarray:
-    r"""The exact mean of the straight-through :func:`gumbel_softmax_terms`.
-
-    Enumeration over :math:`z`, quadrature over each dimension's logistic noise.
+    r"""The exact mean of the straight-through :func:`gumbel_softmax_terms`, by enumeration and quadrature.
 
     Parameters
     ----------
@@ -225,12 +192,11 @@ def exact_straight_through_gradient(
 
     Examples
     --------
-    At :math:`\tau = 1`, :math:`\phi = 0`, for :math:`f(z) = z` the mean is
-    :math:`\int \sigma'^2 = 1/6`, while the gradient is :math:`1/4`:
+    For :math:`f(z) = z` at :math:`\phi = 0`, :math:`\tau = 1`: :math:`\int \sigma'^2 = 1/6`, not :math:`1/4`.
 
     >>> from elbo_grad import Bernoulli
-    >>> mean = exact_straight_through_gradient(np.ones_like, Bernoulli([0.0]),
-    ...                                        temperature=1.0)
+    >>> q = Bernoulli([0.0])
+    >>> mean = exact_straight_through_gradient(np.ones_like, q, temperature=1.0)
     >>> bool(abs(mean[0] - 1 / 6) < 1e-12)
     True
     """

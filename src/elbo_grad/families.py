@@ -17,16 +17,11 @@ from ._checks import RNGLike
 __all__ = ["Bernoulli", "Categorical", "DiagonalGaussian", "Family"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-_MAX_ABS_LOG_STD = 300.0
-_MIN_RELATIVE_STD = 1e-6
 
 
 @runtime_checkable
 class Family(Protocol):
-    r"""What every estimator needs of :math:`q_\phi`.
-
-    A subclass inherits ``num_params``, ``log_prob`` and ``score_mean``; the
-    methods' docstrings here hold for every family.
+    r"""What every estimator needs of :math:`q_\phi`; a subclass inherits the docstrings.
 
     Attributes
     ----------
@@ -149,9 +144,8 @@ class Family(Protocol):
         if squared:
             score = score * score
         weights = _weights(weights, score.shape)
-        if weights.ndim == 1:
-            return np.einsum("i,ij->j", weights, score) / score.shape[0]
-        return np.einsum("ik,ik->k", weights, score) / score.shape[0]
+        subscripts = "i,ij->j" if weights.ndim == 1 else "ij,ij->j"
+        return np.einsum(subscripts, weights, score) / score.shape[0]
 
 
 def _weights(weights: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
@@ -170,6 +164,18 @@ def _same_shape(params: ArrayLike, like: np.ndarray) -> np.ndarray:
     return params
 
 
+def _num_samples(num_samples: int, per_sample: int) -> int:
+    maximum = _checks.MAX_ELEMENTS // per_sample
+    return _checks.count(num_samples, "num_samples", maximum=maximum)
+
+
+def _binary(z: object, dim: int) -> np.ndarray:
+    z = _checks.samples(z, dim)
+    if not np.all((z == 0) | (z == 1)):
+        raise ValueError("z must hold only 0s and 1s")
+    return z
+
+
 def _repr(family: Family, **fields: np.ndarray) -> str:
     text = ", ".join(
         f"{k}={np.array2string(v, precision=4, separator=', ')}"
@@ -179,14 +185,12 @@ def _repr(family: Family, **fields: np.ndarray) -> str:
 
 
 class DiagonalGaussian(Family):
-    r"""Normal :math:`\mathcal N(\mu_d, \sigma_d^2)`; :math:`\phi = (\mu, \ln\sigma)`.
+    r"""Normal :math:`\mathcal N(\mu_d, \sigma_d^2)`; :math:`\phi = (\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`.
 
     Parameters
     ----------
-    mean : array_like, shape (D,) or scalar
-        :math:`\mu`.
-    log_std : array_like, shape (D,) or scalar
-        :math:`\ln\sigma`, with :math:`|\ln\sigma_d| \le 300` and
+    mean, log_std : array_like, shape (D,) or scalar
+        :math:`\mu` and :math:`\ln\sigma`, with :math:`|\ln\sigma_d| \le 300` and
         :math:`\sigma_d \ge 10^{-6}|\mu_d|` (so that :math:`z - \mu` keeps the noise).
 
     Examples
@@ -202,22 +206,19 @@ class DiagonalGaussian(Family):
         log_std = np.atleast_1d(_checks.real_array(log_std, "log_std"))
         if mean.ndim != 1 or mean.shape != log_std.shape:
             raise ValueError(
-                f"mean and log_std must be 1-D of one shape, got {mean.shape},"
-                f" {log_std.shape}"
+                f"mean and log_std must be 1-D of one shape, got {mean.shape}, {log_std.shape}"
             )
-        if np.any(np.abs(log_std) > _MAX_ABS_LOG_STD):
+        if np.any(np.abs(log_std) > 300.0):
             raise ValueError(f"log_std must lie in [-300, 300], got {log_std}")
-        if np.any(np.exp(log_std) < _MIN_RELATIVE_STD * np.abs(mean)):
+        if np.any(np.exp(log_std) < 1e-6 * np.abs(mean)):
             raise ValueError(
-                "log_std is too small for mean: need exp(log_std) >= 1e-6 * |mean|, "
-                "or z - mean loses the noise and the score is wrong"
+                "log_std is too small for mean: need exp(log_std) >= 1e-6 * |mean|"
             )
         self.dim = int(mean.size)
         self._params = _checks.real_array(np.concatenate([mean, log_std]), "params")
 
     @property
     def params(self) -> np.ndarray:
-        r""":math:`\phi = (\mu_1, \dots, \mu_D, \ln\sigma_1, \dots, \ln\sigma_D)`."""
         return self._params
 
     @property
@@ -237,19 +238,16 @@ class DiagonalGaussian(Family):
 
     @property
     def param_dims(self) -> np.ndarray:
-        """``[0, ..., D-1, 0, ..., D-1]``."""
         return np.tile(np.arange(self.dim), 2)
 
     def __repr__(self) -> str:
         return _repr(self, mean=self.mean, log_std=self.log_std)
 
     def with_params(self, params: ArrayLike) -> DiagonalGaussian:
-        params = _same_shape(params, self._params)
-        return DiagonalGaussian(params[: self.dim], params[self.dim :])
+        return DiagonalGaussian(*np.split(_same_shape(params, self._params), 2))
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        maximum = _checks.MAX_ELEMENTS // self.dim
-        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        num_samples = _num_samples(num_samples, self.dim)
         z = _checks.generator(rng).standard_normal((num_samples, self.dim))
         z *= self.std  # z = mu + sigma * eps, in place
         z += self.mean
@@ -356,7 +354,6 @@ class Bernoulli(Family):
 
     @property
     def params(self) -> np.ndarray:
-        r""":math:`\phi`, the logits, read-only."""
         return self._params
 
     @property
@@ -371,39 +368,30 @@ class Bernoulli(Family):
 
     @property
     def param_dims(self) -> np.ndarray:
-        """``[0, 1, ..., D-1]``."""
         return np.arange(self.dim)
 
     def __repr__(self) -> str:
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Bernoulli:
-        params = _same_shape(params, self._params)
-        return Bernoulli(params)
+        return Bernoulli(_same_shape(params, self._params))
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        maximum = _checks.MAX_ELEMENTS // self.dim
-        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        num_samples = _num_samples(num_samples, self.dim)
         uniform = _checks.generator(rng).random((num_samples, self.dim))
         return (uniform < self.probs).astype(float)
 
-    def _binary(self, z: ArrayLike) -> np.ndarray:
-        z = _checks.samples(z, self.dim)
-        if not np.all((z == 0) | (z == 1)):
-            raise ValueError("z must hold only 0s and 1s for a Bernoulli family")
-        return z
-
     def log_prob_per_dimension(self, z: ArrayLike) -> np.ndarray:
-        return self._binary(z) * self.logits - np.logaddexp(0.0, self.logits)
+        return _binary(z, self.dim) * self.logits - np.logaddexp(0.0, self.logits)
 
-    # 1 - pi as sigma(-phi): exact also where pi rounds to 1
     def score(self, z: ArrayLike) -> np.ndarray:
-        return np.where(self._binary(z) == 1.0, _sigmoid(-self.logits), -self.probs)
+        z = _binary(z, self.dim)  # 1 - pi as sigma(-phi): exact where pi rounds to 1
+        return np.where(z == 1.0, _sigmoid(-self.logits), -self.probs)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        z = self._binary(z)
+        z = _binary(z, self.dim)
         w, p = _weights(weights, z.shape), self.probs
         wz = np.einsum("i,ij->j", w, z)  # sum_i w_i z_i
         if squared:  # (z - p)^2 = z (1 - 2p) + p^2 for z in {0, 1}
@@ -436,7 +424,6 @@ class Categorical(Family):
 
     @property
     def params(self) -> np.ndarray:
-        """``logits.ravel()``, read-only."""
         return self._params
 
     @property
@@ -457,19 +444,16 @@ class Categorical(Family):
 
     @property
     def param_dims(self) -> np.ndarray:
-        """Each of ``0..D-1`` repeated ``K`` times."""
         return np.repeat(np.arange(self.dim), self.num_categories)
 
     def __repr__(self) -> str:
         return _repr(self, logits=self.logits)
 
     def with_params(self, params: ArrayLike) -> Categorical:
-        params = _same_shape(params, self._params)
-        return Categorical(params.reshape(self.dim, self.num_categories))
+        return Categorical(_same_shape(params, self._params).reshape(self.dim, -1))
 
     def sample(self, num_samples: int, *, rng: RNGLike = None) -> np.ndarray:
-        maximum = _checks.MAX_ELEMENTS // (self.dim * self.num_categories)
-        num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
+        num_samples = _num_samples(num_samples, self.num_params)
         uniform = _checks.generator(rng).random((num_samples, self.dim, 1))
         cumulative = np.cumsum(self.probs, axis=1)[:, :-1]
         return (uniform >= cumulative).sum(axis=2)
@@ -487,26 +471,19 @@ class Categorical(Family):
 
     def score(self, z: ArrayLike) -> np.ndarray:
         one_hot = self._indices(z)[:, :, None] == np.arange(self.num_categories)
-        # 1 - pi_k as the sum of the others' pi: exact also where pi_k rounds to 1
+        # 1 - pi_k as the others' sum where pi_k is largest: exact also where it rounds to 1
         probs = self.probs
         top = np.arange(self.num_categories) == np.argmax(probs, axis=1)[:, None]
-        complement = np.where(
-            top, np.where(top, 0.0, probs).sum(axis=1, keepdims=True), 1.0 - probs
-        )
+        complement = np.where(top, (probs * ~top).sum(axis=1, keepdims=True), 1 - probs)
         return np.where(one_hot, complement, -probs).reshape(len(one_hot), -1)
 
     def score_mean(self, z: ArrayLike, weights: ArrayLike, *, squared: bool = False):
         if np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
         z = self._indices(z)
-        weights = _weights(weights, (z.shape[0], self.num_params))
-        index = z + self.num_categories * np.arange(self.dim)
-        counts = np.bincount(
-            index.ravel(), np.repeat(weights, self.dim), self.num_params
-        )
-        probs = self.probs.ravel()
+        w, p = _weights(weights, (len(z), self.num_params)), self.probs.ravel()
+        index = (z + self.num_categories * np.arange(self.dim)).ravel()
+        counts = np.bincount(index, np.repeat(w, self.dim), self.num_params)
         if squared:  # ([z = k] - p)^2 = [z = k] (1 - 2p) + p^2
-            return (counts * (1.0 - 2.0 * probs) + probs**2 * weights.sum()) / z.shape[
-                0
-            ]
-        return (counts - probs * weights.sum()) / z.shape[0]
+            return (counts * (1.0 - 2.0 * p) + p**2 * w.sum()) / len(z)
+        return (counts - p * w.sum()) / len(z)

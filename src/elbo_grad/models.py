@@ -12,32 +12,26 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import function, real_array, scalar
-from .families import DiagonalGaussian
+from ._checks import function, real_array, samples, scalar
+from .families import DiagonalGaussian, _binary
 
 __all__ = ["BoltzmannChain", "ConjugateGaussian", "grid_posterior"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+#: The most grid points :func:`grid_posterior` evaluates.
+MAX_GRID_POINTS = 10**7
 
 
-def _positive_std(value: object, name: str) -> float:
-    """A standard deviation in [1e-100, 1e100]: its square, its inverse square and the posterior's stay finite."""
-    return scalar(value, name, 1e-100, 1e100)
-
-
-def _latent_column(z: object) -> np.ndarray:
-    z = real_array(z, "z", ndim=2)
-    if z.shape[1] != 1:
-        raise ValueError(f"z must have shape (num_samples, 1), got {z.shape}")
-    return z
+def _log_normal(square: np.ndarray | float, std: float) -> np.ndarray:
+    r""":math:`\ln\mathcal N` at ``square`` :math:`= ((x - \mu)/\sigma)^2` (or its mean)."""
+    return -0.5 * _LOG_2PI - np.log(std) - 0.5 * square
 
 
 class ConjugateGaussian:
     r"""One latent :math:`z \sim \mathcal N(0, \sigma_0^2)` and observations :math:`x_j \mid z \sim \mathcal N(z, \sigma^2)`.
 
-    The ELBO of :math:`q = \mathcal N(m, s^2)`, :math:`\phi = (m, \ln s)`, its
-    gradient, the posterior and the evidence are in closed form (derived in
-    :ref:`chap-objective`).
+    For :math:`q = \mathcal N(m, s^2)`, :math:`\phi = (m, \ln s)`; closed forms
+    derived in :ref:`chap-objective`.
 
     Parameters
     ----------
@@ -64,10 +58,10 @@ class ConjugateGaussian:
         x = real_array(x, "x")
         if x.ndim > 1:
             raise ValueError(f"x must be a scalar or a 1-D array, got shape {x.shape}")
-        self._x = x.reshape(-1)
-        self._x.flags.writeable = False
-        self.prior_std = _positive_std(prior_std, "prior_std")
-        self.noise_std = _positive_std(noise_std, "noise_std")
+        self._x = x.reshape(-1)  # a read-only view of a copy
+        # in [1e-100, 1e100]: squares, inverse squares and the posterior stay finite
+        self.prior_std = scalar(prior_std, "prior_std", 1e-100, 1e100)
+        self.noise_std = scalar(noise_std, "noise_std", 1e-100, 1e100)
 
     @property
     def x(self) -> np.ndarray:
@@ -95,16 +89,10 @@ class ConjugateGaussian:
         ndarray, shape (num_samples,)
             One value per row.
         """
-        z = _latent_column(z)[:, 0]
+        z = samples(z, 1)[:, 0]
         residuals = (self._x - z[:, None]) / self.noise_std
-        return (
-            -0.5 * _LOG_2PI
-            - np.log(self.prior_std)
-            - 0.5 * (z / self.prior_std) ** 2
-            + np.sum(
-                -0.5 * _LOG_2PI - np.log(self.noise_std) - 0.5 * residuals**2, axis=1
-            )
-        )
+        prior = _log_normal((z / self.prior_std) ** 2, self.prior_std)
+        return prior + np.sum(_log_normal(residuals**2, self.noise_std), axis=1)
 
     def grad_log_joint(self, z: object) -> np.ndarray:
         r""":math:`\nabla_z \ln p(x, z_i) = -z_i/\sigma_0^2 + \sum_j (x_j - z_i)/\sigma^2`, for the pathwise estimator.
@@ -119,7 +107,7 @@ class ConjugateGaussian:
         ndarray, shape (num_samples, 1)
             One gradient per row.
         """
-        z = _latent_column(z)
+        z = samples(z, 1)
         residuals = np.sum((self._x - z) / self.noise_std, axis=1, keepdims=True)
         return -(z / self.prior_std) / self.prior_std + residuals / self.noise_std
 
@@ -144,16 +132,10 @@ class ConjugateGaussian:
             :math:`\mathbb E_q[\ln p(x, z)] + \tfrac12\ln(2\pi e) + \ln s`.
         """
         m, s = self._mean_and_std(q)
-        prior = (
-            -0.5 * _LOG_2PI
-            - np.log(self.prior_std)
-            - 0.5 * ((m / self.prior_std) ** 2 + (s / self.prior_std) ** 2)
-        )
-        likelihood = np.sum(
-            -0.5 * _LOG_2PI
-            - np.log(self.noise_std)
-            - 0.5 * (((self._x - m) / self.noise_std) ** 2 + (s / self.noise_std) ** 2)
-        )
+        prior_square = (m / self.prior_std) ** 2 + (s / self.prior_std) ** 2
+        prior = _log_normal(prior_square, self.prior_std)
+        squares = ((self._x - m) / self.noise_std) ** 2 + (s / self.noise_std) ** 2
+        likelihood = np.sum(_log_normal(squares, self.noise_std))
         return float(prior + likelihood + 0.5 * (_LOG_2PI + 1.0) + np.log(s))
 
     def exact_elbo_gradient(self, q: DiagonalGaussian) -> np.ndarray:
@@ -170,15 +152,9 @@ class ConjugateGaussian:
             :math:`-m/\sigma_0^2 + \sum_j (x_j - m)/\sigma^2` and :math:`1 - s^2 (1/\sigma_0^2 + N/\sigma^2)`.
         """
         m, s = self._mean_and_std(q)
-        d_mean = (
-            -(m / self.prior_std) / self.prior_std
-            + np.sum((self._x - m) / self.noise_std) / self.noise_std
-        )
-        d_log_std = (
-            1.0
-            - (s / self.prior_std) ** 2
-            - self.num_observations * (s / self.noise_std) ** 2
-        )
+        d_mean = self.grad_log_joint([[m]])[0, 0]  # the log joint is quadratic in z
+        d_log_std = 1.0 - (s / self.prior_std) ** 2
+        d_log_std -= self.num_observations * (s / self.noise_std) ** 2
         return np.array([d_mean, d_log_std])
 
     def _marginal_scale(self) -> float:
@@ -221,8 +197,7 @@ class ConjugateGaussian:
 class BoltzmannChain:
     r"""Binary latents with :math:`\ln p(x, z) = \sum_d h_d z_d + \sum_d J_d z_d z_{d+1} - \ln Z`.
 
-    Each :math:`z_d` shares terms only with its neighbours: :meth:`local_log_joint`
-    gives Rao-Blackwellised signals (:ref:`chap-variance-reduction`).
+    :meth:`local_log_joint` gives Rao-Blackwellised signals (:ref:`chap-variance-reduction`).
 
     Parameters
     ----------
@@ -235,12 +210,8 @@ class BoltzmannChain:
     --------
     >>> from elbo_grad import Bernoulli, enumerate_support
     >>> chain = BoltzmannChain(field=[1.0, -1.0, 0.5], coupling=[2.0, -1.0])
-    >>> round(
-    ...     float(
-    ...         np.exp(chain.log_joint(enumerate_support(Bernoulli(np.zeros(3))))).sum()
-    ...     ),
-    ...     12,
-    ... )
+    >>> z = enumerate_support(Bernoulli(np.zeros(3)))
+    >>> round(float(np.exp(chain.log_joint(z)).sum()), 12)
     1.0
     >>> chain.local_log_joint([[1.0, 1.0, 1.0]])  # h_d + J_{d-1} + J_d
     array([[ 3. ,  0. , -0.5]])
@@ -252,23 +223,18 @@ class BoltzmannChain:
             raise ValueError(
                 f"field must be 1-D with at most 20 entries, got shape {field.shape}"
             )
+        empty = np.size(coupling) == 0  # D = 1: real_array refuses an empty array
         coupling = (
-            np.asarray(coupling, dtype=float)
-            if np.size(coupling) == 0
-            else real_array(coupling, "coupling")
+            np.array(coupling, float) if empty else real_array(coupling, "coupling")
         )
         if coupling.shape != (field.size - 1,):
             raise ValueError(
                 f"coupling must have shape ({field.size - 1},) for {field.size} latents, got {coupling.shape}"
             )
-        self._field, self._coupling = field, coupling.copy()
-        self._field.flags.writeable = self._coupling.flags.writeable = False
-        states = (
-            np.array(np.meshgrid(*[[0.0, 1.0]] * field.size, indexing="ij"))
-            .reshape(field.size, -1)
-            .T
-        )
-        values = self._unnormalized(states)
+        self._field, self._coupling = field, coupling  # read-only copies
+        coupling.flags.writeable = False
+        states = np.array(np.meshgrid(*[[0.0, 1.0]] * field.size, indexing="ij"))
+        values = self._unnormalized(states.reshape(field.size, -1).T)
         top = values.max()
         self._log_normalizer = float(top + np.log(np.sum(np.exp(values - top))))
 
@@ -295,14 +261,6 @@ class BoltzmannChain:
     def __repr__(self) -> str:
         return f"BoltzmannChain(field={self._field.tolist()}, coupling={self._coupling.tolist()})"
 
-    def _check_z(self, z: object) -> np.ndarray:
-        z = real_array(z, "z", ndim=2)
-        if z.shape[1] != self.dim or not np.all((z == 0.0) | (z == 1.0)):
-            raise ValueError(
-                f"z must have shape (num_samples, {self.dim}) and hold only 0s and 1s, got shape {z.shape}"
-            )
-        return z
-
     def _unnormalized(self, z: np.ndarray) -> np.ndarray:
         return z @ self._field + (self._coupling * z[:, :-1] * z[:, 1:]).sum(axis=1)
 
@@ -319,7 +277,7 @@ class BoltzmannChain:
         ndarray, shape (num_samples,)
             One value per row.
         """
-        return self._unnormalized(self._check_z(z)) - self._log_normalizer
+        return self._unnormalized(_binary(z, self.dim)) - self._log_normalizer
 
     def local_log_joint(self, z: object) -> np.ndarray:
         r"""The terms of :math:`\ln p(x, z)` containing :math:`z_d`: :math:`h_d z_d + J_{d-1} z_{d-1} z_d + J_d z_d z_{d+1}`.
@@ -334,16 +292,12 @@ class BoltzmannChain:
         ndarray, shape (num_samples, D)
             Column :math:`d` for latent :math:`z_d`.
         """
-        z = self._check_z(z)
+        z = _binary(z, self.dim)
         pairs = self._coupling * z[:, :-1] * z[:, 1:]
         local = self._field * z
         local[:, :-1] += pairs
         local[:, 1:] += pairs
         return local
-
-
-#: The most grid points :func:`grid_posterior` evaluates.
-MAX_GRID_POINTS = 10**7
 
 
 def grid_posterior(
@@ -362,22 +316,18 @@ def grid_posterior(
 
     Returns
     -------
-    mean : ndarray, shape (dim,)
-        The posterior mean.
-    covariance : ndarray, shape (dim, dim)
-        The posterior covariance.
+    mean, covariance : ndarray, shapes (dim,) and (dim, dim)
+        The posterior's mean and covariance.
     log_evidence : float
         :math:`\ln p(x)`.
 
     Examples
     --------
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> mean, covariance, log_evidence = grid_posterior(
-    ...     model.log_joint, [np.linspace(-6, 8, 1401)]
-    ... )
-    >>> bool(
-    ...     np.isclose(log_evidence, model.log_evidence()) and np.isclose(mean[0], 1.0)
-    ... )
+    >>> model, axes = ConjugateGaussian(x=[1.0, 2.0]), [np.linspace(-6, 8, 1401)]
+    >>> mean, covariance, log_evidence = grid_posterior(model.log_joint, axes)
+    >>> bool(np.isclose(mean[0], 1.0)), bool(np.isclose(covariance[0, 0], 1 / 3))
+    (True, True)
+    >>> bool(np.isclose(log_evidence, model.log_evidence()))
     True
     """
     function(log_joint, "log_joint")
@@ -396,9 +346,7 @@ def grid_posterior(
         raise ValueError(
             f"axes span {np.prod(shape, dtype=float):.3g} grid points, more than {MAX_GRID_POINTS}"
         )
-    points = (
-        np.array(np.meshgrid(*grid_axes, indexing="ij")).reshape(len(grid_axes), -1).T
-    )
+    points = np.array(np.meshgrid(*grid_axes, indexing="ij")).reshape(len(shape), -1).T
     points.flags.writeable = False
     log_density = log_joint(points)
     try:
@@ -410,27 +358,23 @@ def grid_posterior(
             f"log_joint must return real numbers, got dtype {log_density.dtype}"
         )
     log_density = log_density.astype(float)
-    if log_density.shape != (points.shape[0],) or np.any(
-        np.isnan(log_density) | (log_density == np.inf)
-    ):
+    invalid = np.isnan(log_density) | (log_density == np.inf)
+    if log_density.shape != (len(points),) or np.any(invalid):
         raise ValueError(
-            f"log_joint must return shape ({points.shape[0]},) without NaN or +infinity"
+            f"log_joint must return shape ({len(points)},) without NaN or +infinity"
         )
-    peak = np.max(log_density)
+    peak, grid = np.max(log_density), log_density.reshape(shape)
     if not np.isfinite(peak):
         raise ValueError("log_joint is -infinity at every grid point")
-    inner = log_density.reshape(shape)[tuple(slice(1, -1) for _ in shape)]
-    edge = np.max(
-        np.where(
-            np.pad(np.ones(inner.shape, bool), 1), -np.inf, log_density.reshape(shape)
-        )
-    )
+    # the largest density on the grid's boundary: the first and last slice of each axis
+    edge = max(np.max(np.moveaxis(grid, d, 0)[[0, -1]]) for d in range(len(shape)))
     if edge - peak > np.log(1e-8):
         raise ValueError(
             f"axes do not cover the posterior: at the grid's edge the density is {np.exp(edge - peak):.1e} of its peak"
         )
-    # trapezoidal weights
-    widths = [np.convolve(np.diff(axis), [0.5, 0.5]) for axis in grid_axes]
+    widths = [
+        np.convolve(np.diff(axis), [0.5, 0.5]) for axis in grid_axes
+    ]  # trapezoidal
     log_volume = np.sum(
         np.meshgrid(*[np.log(w) for w in widths], indexing="ij"), axis=0
     ).ravel()
@@ -440,8 +384,5 @@ def grid_posterior(
     probabilities = mass / mass.sum()
     mean = probabilities @ points
     centred = points - mean
-    return (
-        mean,
-        (probabilities[:, None] * centred).T @ centred,
-        float(top + np.log(mass.sum())),
-    )
+    covariance = (probabilities[:, None] * centred).T @ centred
+    return mean, covariance, float(top + np.log(mass.sum()))

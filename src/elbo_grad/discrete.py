@@ -86,8 +86,14 @@ def disarm_terms(
 
     Parameters
     ----------
-    f, q, num_samples, rng : callable, Bernoulli, int, and int, Generator or None
-        As for :func:`arm_terms`.
+    f : callable
+        Maps binary ``z`` of shape ``(n, q.dim)`` to shape ``(n,)``.
+    q : Bernoulli
+        The family; the parameters are its logits :math:`\phi`.
+    num_samples : int
+        The number of rows; each evaluates ``f`` twice.
+    rng : int, numpy.random.Generator or None, keyword-only
+        Seed or generator.
 
     Returns
     -------

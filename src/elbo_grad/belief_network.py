@@ -1,9 +1,7 @@
 """A sigmoid belief network and its recognition network, trained with NVIL.
 
-``recognition.given(x)`` is a family, so the package's estimators and
-baselines train it; with few latents every sum over the :math:`2^H` states is
-exact. Shapes: ``x`` is ``(N, D)``; samples ``z`` are ``(n, H)``, ``n`` a
-multiple of ``N``, row ``i`` belonging to data row ``i % N``. The story:
+Data ``x`` are ``(N, D)``, latents ``z`` are ``(n, H)`` with row ``i`` from data
+row ``i % N``; every sum over the :math:`2^H` states is exact. The story:
 :ref:`chap-belief-network`.
 """
 
@@ -11,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,7 +16,7 @@ from numpy.typing import ArrayLike
 from . import _checks
 from .baselines import LeaveOneOutBaseline, NVILBaseline
 from .estimators import elbo_gradient, learning_signal, score_function_terms
-from .families import Family
+from .families import Family, _sigmoid
 from .optim import SGD
 
 __all__ = [
@@ -32,10 +29,6 @@ __all__ = [
 
 #: The most numbers one exact sum may hold (states times rows or pixels).
 MAX_ENTRIES = 2**24
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -a))
 
 
 def _binary(value: object, name: str, width: int | None = None) -> np.ndarray:
@@ -184,10 +177,9 @@ class SigmoidBeliefNetwork:
         SigmoidBeliefNetwork
             A new network.
         """
-        params = _flat(params, self.num_params)
         H, D = self.num_hidden, self.num_visible
-        weights = params[H : H + D * H].reshape(D, H)
-        return SigmoidBeliefNetwork(params[:H], weights, params[H + D * H :])
+        prior, weights, bias = np.split(_flat(params, self.num_params), [H, H + D * H])
+        return SigmoidBeliefNetwork(prior, weights.reshape(D, H), bias)
 
     def _x_and_z(self, x: object, z: object) -> tuple[np.ndarray, np.ndarray]:
         x, z = _binary(x, "x", self.num_visible), _binary(z, "z", self.num_hidden)
@@ -272,10 +264,8 @@ class SigmoidBeliefNetwork:
 
         Returns
         -------
-        x : ndarray, shape (num_samples, D)
-            The pixels.
-        z : ndarray, shape (num_samples, H)
-            The latents that made them.
+        tuple of ndarray
+            ``(x, z)``, shapes ``(num_samples, D)`` and ``(num_samples, H)``: the pixels and the latents that made them.
         """
         maximum = MAX_ENTRIES // self.num_visible
         num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
@@ -330,10 +320,8 @@ class SigmoidBeliefNetwork:
 
         Returns
         -------
-        grad_theta : ndarray, shape (num_params,)
-            In the order of ``params``.
-        grad_phi : ndarray, shape (recognition.num_params,)
-            In the order of ``recognition.params``.
+        tuple of ndarray
+            ``(grad_theta, grad_phi)``, in the order of ``params`` and of ``recognition.params``.
         """
         x, states, q, signal = self._tables(x, recognition)
         expected_z, state_mass = q @ states, q.sum(axis=0)  # (N, H), (K,)
@@ -352,9 +340,10 @@ class SigmoidBeliefNetwork:
 class RecognitionNetwork(Family):
     r""":math:`q_\phi(z \mid x) = \prod_h \mathrm{Bern}(z_h; \sigma((Ux + d)_h))`, :math:`\phi = [U, d]` row-major.
 
-    ``given(x)`` binds a batch; the bound network is a family over ``z`` of
-    shape ``(n, H)``, ``n`` a multiple of ``len(x)`` (row ``i`` from
-    :math:`x_{i \bmod N}`), with score :math:`(z - \pi) \otimes [x, 1]`.
+    ``given(x)`` binds a batch; the bound network (``with_params`` keeps the
+    batch) is a family over ``z`` of shape ``(n, H)``, ``n`` a multiple of
+    ``len(x)`` (row ``i`` from :math:`x_{i \bmod N}`), with score
+    :math:`(z - \pi) \otimes [x, 1]`.
 
     Parameters
     ----------
@@ -365,16 +354,10 @@ class RecognitionNetwork(Family):
 
     Examples
     --------
-    >>> from elbo_grad import elbo_gradient
-    >>> model = SigmoidBeliefNetwork.initialize(4, 2, rng=0)
-    >>> recognition = RecognitionNetwork.initialize(4, 2, rng=1)
-    >>> x = bars_and_stripes(2)
-    >>> estimate = elbo_gradient(
-    ...     lambda z: model.log_joint(x, z), recognition.given(x), 6 * 20_000, rng=2
-    ... )
-    >>> exact = model.exact_elbo_gradient(x, recognition)[1]
-    >>> bool(np.all(np.abs(estimate.gradient - exact) < 4 * estimate.standard_error))
-    True
+    >>> q = RecognitionNetwork.initialize(4, 2, rng=0).given(bars_and_stripes(2))
+    >>> z = q.sample(12, rng=1)  # two per image, row i from image i % 6
+    >>> q.log_prob(z).shape, q.score(z).shape, q.entropy().shape
+    ((12,), (12, 10), (6,))
     """
 
     def __init__(self, weights: object, bias: object, x: object = None) -> None:
@@ -434,37 +417,38 @@ class RecognitionNetwork(Family):
 
     @property
     def params(self) -> np.ndarray:
-        """:math:`[U, d]`, row-major, read-only."""
         params = np.concatenate([self.weights, self.bias[:, None]], axis=1).ravel()
         params.flags.writeable = False
         return params
 
     @property
     def param_dims(self) -> np.ndarray:
-        """The latent unit of each parameter: each ``h`` repeated ``D + 1`` times."""
         return np.repeat(np.arange(self.dim), self.weights.shape[1] + 1)
 
     def with_params(self, params: object) -> RecognitionNetwork:
-        r"""The network at the flat ``params``, bound to the same ``x``.
-
-        Parameters
-        ----------
-        params : array_like, shape (num_params,)
-            :math:`\phi` in the order of ``params``.
-
-        Returns
-        -------
-        RecognitionNetwork
-            A new network.
-        """
-        params = _flat(params, self.num_params)
-        matrix = params.reshape(self.dim, -1)
+        matrix = _flat(params, self.num_params).reshape(self.dim, -1)
         return RecognitionNetwork(matrix[:, :-1], matrix[:, -1], self.x)
+
+    def _bound(
+        self, num_rows: int | None = None, name: str = ""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""The logits :math:`Ux_n + d`, tiled to ``num_rows`` rows if given (row ``i`` from :math:`x_{i \bmod N}`), and ``x``."""
+        if self.x is None:
+            raise ValueError(
+                "this RecognitionNetwork has no input: call recognition.given(x) first"
+            )
+        if num_rows is None:
+            return self.logits, self.x
+        if num_rows % len(self.x):
+            raise ValueError(
+                f"{name} must be a multiple of len(x) = {len(self.x)}, one block per data row; got {num_rows}"
+            )
+        return np.tile(self.logits, (num_rows // len(self.x), 1)), self.x
 
     @property
     def probs(self) -> np.ndarray:
         r""":math:`\pi_n = \sigma(Ux_n + d)`, shape ``(N, H)``."""
-        return _sigmoid(self._bound().logits)
+        return _sigmoid(self._bound()[0])
 
     def entropy(self) -> np.ndarray:
         r"""The entropy of :math:`q_\phi(z \mid x_n)` for every row, :math:`\sum_h \ln(1 + e^{a_h}) - \pi_h a_h`.
@@ -474,47 +458,29 @@ class RecognitionNetwork(Family):
         ndarray, shape (N,)
             In nats, between 0 and :math:`H \ln 2`.
         """
-        logits = self._bound().logits
+        logits = self._bound()[0]
         return np.sum(np.logaddexp(0.0, logits) - _sigmoid(logits) * logits, axis=1)
-
-    def _bound(self) -> RecognitionNetwork:
-        self._inputs()
-        return self
-
-    def _inputs(self) -> np.ndarray:
-        if self.x is None:
-            raise ValueError(
-                "this RecognitionNetwork has no input: call recognition.given(x) first"
-            )
-        return self.x
-
-    def _repeats(self, num_rows: int, name: str) -> int:
-        x = self._inputs()
-        if num_rows % len(x):
-            raise ValueError(
-                f"{name} must be a multiple of len(x) = {len(x)}, one block per data row; got {num_rows}"
-            )
-        return num_rows // len(x)
-
-    def _centred(self, z: object) -> np.ndarray:
-        z = _binary(z, "z", self.dim)
-        return z - np.tile(self.probs, (self._repeats(len(z), "len(z)"), 1))
 
     def sample(self, num_samples: int, *, rng=None) -> np.ndarray:
         maximum = MAX_ENTRIES // self.dim
         num_samples = _checks.count(num_samples, "num_samples", maximum=maximum)
-        probs = np.tile(self.probs, (self._repeats(num_samples, "num_samples"), 1))
+        probs = _sigmoid(self._bound(num_samples, "num_samples")[0])
         return (_checks.generator(rng).random(probs.shape) < probs).astype(float)
 
     def log_prob_per_dimension(self, z: object) -> np.ndarray:
         z = _binary(z, "z", self.dim)
-        logits = np.tile(self._bound().logits, (self._repeats(len(z), "len(z)"), 1))
+        logits = self._bound(len(z), "len(z)")[0]
         return z * logits - np.logaddexp(0.0, logits)
 
+    def _centred(self, z: object) -> tuple[np.ndarray, np.ndarray]:
+        z = _binary(z, "z", self.dim)
+        logits, x = self._bound(len(z), "len(z)")
+        return z - _sigmoid(logits), x
+
     def score(self, z: object) -> np.ndarray:
-        centred, x = self._centred(z), self._inputs()
-        ones = np.ones((len(x), 1))
-        inputs = np.tile(np.hstack([x, ones]), (len(centred) // len(x), 1))
+        centred, x = self._centred(z)
+        inputs = np.hstack([x, np.ones((len(x), 1))])
+        inputs = np.tile(inputs, (len(centred) // len(x), 1))
         return (centred[:, :, None] * inputs[:, None, :]).reshape(len(centred), -1)
 
     def score_mean(
@@ -522,7 +488,7 @@ class RecognitionNetwork(Family):
     ) -> np.ndarray:
         if squared or np.ndim(weights) != 1:
             return Family.score_mean(self, z, weights, squared=squared)
-        centred, x = self._centred(z), self._inputs()
+        centred, x = self._centred(z)
         weights = _checks.real_array(weights, "weights", ndim=1, copy=False)
         if weights.shape != (len(centred),):
             raise ValueError(
@@ -546,8 +512,8 @@ class NVILHistory:
     elbo_estimate : ndarray, shape (steps done,)
         Each step's mean learning signal, before the update.
     variance_steps, gradient_variance, gradient_norm_squared : ndarray
-        The total variance of the whole-data :math:`\phi`-gradient estimate
-        (before variance normalisation), and the exact gradient's squared norm.
+        The steps of the variance measurements, the total variance of the whole-data
+        :math:`\phi`-gradient estimate (before variance normalisation) and the exact gradient's squared norm.
     signal_evaluations_per_step : int
         ``batch_size * num_samples``.
     interrupted : bool
@@ -571,11 +537,6 @@ class NVILHistory:
     gradient_norm_squared: np.ndarray
     signal_evaluations_per_step: int
     interrupted: bool = False
-
-
-def _due(rows: list, step: int, every: int, force: bool) -> bool:
-    """Whether to measure at ``step``: on schedule or forced, and not twice."""
-    return (step % every == 0 or force) and not (rows and rows[-1][0] == step)
 
 
 class _PerRow:
@@ -614,9 +575,9 @@ def train_nvil(
 ) -> NVILHistory:
     r"""Train a :class:`SigmoidBeliefNetwork` and a :class:`RecognitionNetwork` on the ELBO, with NVIL's remedies.
 
-    The baseline is used before and updated after each step, which keeps the
-    estimate unbiased; Ctrl-C stops the run and returns what was done. See
-    :ref:`chap-belief-network`.
+    Plain gradient ascent on minibatches (epochs of random permutations); a
+    baseline is updated after each step, which keeps the estimate unbiased.
+    Ctrl-C stops the run and returns what was done. See :ref:`chap-belief-network`.
 
     Parameters
     ----------
@@ -625,25 +586,21 @@ def train_nvil(
     num_hidden : int
         :math:`H`.
     num_steps, batch_size : int
-        Steps, and rows per minibatch (epochs of random permutations).
+        Steps, and rows per minibatch.
     step_size : float
-        Of plain gradient ascent.
+        The gradient ascent's step size.
     num_samples : int, default 1
         Latent samples per row and step.
     centering, input_baseline, variance_normalization, leave_one_out : bool, default False
         The remedies: centring and an input-dependent baseline (Mnih & Gregor
         2014, section 2.3.1), variance normalisation (2.3.2), or leave-one-out
         among each row's samples (needs ``num_samples >= 2``, excludes the others).
-    decay : float, default 0.9
-        Of the running mean and variance, in [0, 1).
-    baseline_step_size : float, default 0.05
-        Of the input-dependent baseline's regression.
-    init_scale : float, default 0.1
-        The initial weights' standard deviation.
-    eval_every, variance_every : int, default 100 and ``eval_every``
-        Evaluate the exact log-likelihood and ELBO, and measure the gradient variance, this often.
-    variance_repeats : int, default 50
-        Gradient estimates per variance measurement.
+    decay, baseline_step_size, init_scale : float, default 0.9, 0.05 and 0.1
+        Of the running mean and variance (in [0, 1)), of the input-dependent
+        baseline's regression, and the initial weights' standard deviation.
+    eval_every, variance_every, variance_repeats : int, default 100, ``eval_every`` and 50
+        How often to evaluate the exact log-likelihood and ELBO, how often to
+        measure the gradient variance, and from how many gradient estimates.
     rng : None, int or numpy.random.Generator
         Split into streams for initialisation, minibatches, training and variance measurements.
     progress : bool, default False
@@ -677,13 +634,12 @@ def train_nvil(
     num_steps = _checks.count(num_steps, "num_steps", maximum=maximum)
     remedies = (centering, input_baseline, variance_normalization, leave_one_out)
     names = "centering input_baseline variance_normalization leave_one_out".split()
-    centering, input_baseline, variance_normalization, leave_one_out = (
-        _checks.flag(value, name) for value, name in zip(remedies, names, strict=True)
+    centering, input_baseline, variance_normalization, leave_one_out = map(
+        _checks.flag, remedies, names
     )
     decay = _checks.scalar(decay, "decay", 0.0, np.nextafter(1.0, 0.0))
-    baseline_step_size = _checks.scalar(
-        baseline_step_size, "baseline_step_size", low=np.finfo(float).tiny
-    )
+    tiny = np.finfo(float).tiny
+    baseline_step_size = _checks.scalar(baseline_step_size, "baseline_step_size", tiny)
     uses_nvil = centering or input_baseline or variance_normalization
     if leave_one_out and (num_samples < 2 or uses_nvil):
         raise ValueError(
@@ -710,24 +666,23 @@ def train_nvil(
     def baseline_for(x: np.ndarray):
         if leave_one_out:
             return _PerRow(LeaveOneOutBaseline(), len(x))
-        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil  # type: ignore[union-attr]  # an input baseline is always an NVILBaseline
+        return nvil.given(np.tile(x, (num_samples, 1))) if input_baseline else nvil  # type: ignore[union-attr]  # then nvil is set
 
-    # one tuple appended per measurement: Ctrl-C leaves no half record
-    evaluations: list[tuple[int, float, float]] = []
-    variances: list[tuple[int, float, float]] = []
+    evaluations: list[tuple[int, float, float]] = []  # one tuple per measurement:
+    variances: list[tuple[int, float, float]] = []  # Ctrl-C leaves no half record
 
-    def evaluate(force: bool = False) -> None:
-        model, recognition, step = state
-        if _due(evaluations, step, eval_every, force):
-            log_likelihood = float(model.log_marginal(data).mean())
+    def measure(step: int, model, recognition, force: bool = False) -> None:
+        def due(rows: list, every: int) -> bool:  # on schedule or forced, not twice
+            return (step % every == 0 or force) and not (rows and rows[-1][0] == step)
+
+        if due(evaluations, eval_every):
+            log_p = float(model.log_marginal(data).mean())
             elbo = float(model.exact_elbo(data, recognition).mean())
-            evaluations.append((step, log_likelihood, elbo))
+            evaluations.append((step, log_p, elbo))
             if progress:
-                message = (
-                    f"step {step}/{num_steps}  exact log p(x) {log_likelihood:.4f}"
-                )
+                message = f"step {step}/{num_steps}  exact log p(x) {log_p:.4f}"
                 print(message, file=sys.stderr)
-        if _due(variances, step, variance_every, force):
+        if due(variances, variance_every):
             q, log_joint = recognition.given(data), lambda z: model.log_joint(data, z)
             size, baseline = num_samples * num_data, baseline_for(data)
             estimates = [
@@ -744,12 +699,11 @@ def train_nvil(
     epochs = -(-num_steps * batch_size // num_data)
     order = np.concatenate([order_rng.permutation(num_data) for _ in range(epochs)])
     elbo_estimate = np.empty(num_steps)
-    # the state is replaced in one assignment per step
-    state, interrupted = (model, recognition, 0), False
+    state, interrupted = (0, model, recognition), False  # replaced once per step
     try:
         for step in range(num_steps):
-            evaluate()
-            model, recognition, _ = state
+            measure(*state)
+            _, model, recognition = state
             x = data[order[step * batch_size : (step + 1) * batch_size]]
             q, baseline = recognition.given(x), baseline_for(x)
             z = q.sample(num_samples * batch_size, rng=sample_rng)
@@ -764,16 +718,16 @@ def train_nvil(
                 )
             elbo_estimate[step] = signal.mean()
             state = (
+                step + 1,
                 model.with_params(sgd.step(model.params, grad_theta)),
                 recognition.with_params(sgd.step(recognition.params, grad_phi)),
-                step + 1,
             )
     except KeyboardInterrupt:
         interrupted = True
-        print(f"interrupted after {state[2]} of {num_steps} steps", file=sys.stderr)
-    evaluate(force=True)
-    model, recognition, done = state
-    fields: list[Any] = [model, recognition]
+        print(f"interrupted after {state[0]} of {num_steps} steps", file=sys.stderr)
+    measure(*state, force=True)
+    done, model, recognition = state
+    fields: list = [model, recognition]
     fields += [np.array(column) for column in zip(*evaluations, strict=True)]
     fields += [elbo_estimate[:done].copy()]
     fields += [np.array(column) for column in zip(*variances, strict=True)]

@@ -49,7 +49,7 @@ class SGD:
 
 
 class Adam:
-    r"""Adam (Kingma & Ba 2015) for ascent: steps of about ``step_size`` per coordinate.
+    r"""Adam (Kingma & Ba 2015) for ascent: steps of about ``step_size`` per coordinate, whatever the gradient's scale.
 
     Parameters
     ----------
@@ -62,9 +62,7 @@ class Adam:
 
     Examples
     --------
-    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(
-    ...     4
-    ... )  # whatever the scale
+    >>> Adam(0.1).step(np.zeros(2), np.array([1e-3, -50.0])).round(4)
     array([ 0.1, -0.1])
     """
 
@@ -97,17 +95,15 @@ class Adam:
             The new parameters.
         """
         self.num_steps += 1
+        beta1, beta2 = self.beta1, self.beta2
         # g^2 of a g below 1e-154 must not underflow to 0
         gradient = np.asarray(gradient, dtype=np.longdouble)
-        self.mean = self.beta1 * self.mean + (1 - self.beta1) * gradient
-        self.mean_square = (
-            self.beta2 * self.mean_square + (1 - self.beta2) * gradient**2
-        )
-        mean = self.mean / (1 - self.beta1**self.num_steps)
-        mean_square = self.mean_square / (1 - self.beta2**self.num_steps)
-        return params + (
-            self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
-        ).astype(float)
+        self.mean = beta1 * self.mean + (1 - beta1) * gradient
+        self.mean_square = beta2 * self.mean_square + (1 - beta2) * gradient**2
+        mean = self.mean / (1 - beta1**self.num_steps)
+        mean_square = self.mean_square / (1 - beta2**self.num_steps)
+        step = self.step_size * mean / (np.sqrt(mean_square) + self.epsilon)
+        return params + step.astype(float)
 
 
 class _Recorder:
@@ -115,11 +111,8 @@ class _Recorder:
 
     def __init__(self, baseline) -> None:
         self.baseline, self.uses_score = baseline, baseline.uses_score
-        self.signal: np.ndarray | None = None
 
-    def __call__(
-        self, signal: np.ndarray, score: np.ndarray | None = None
-    ) -> np.ndarray:
+    def __call__(self, signal: np.ndarray, score: np.ndarray | None = None):
         self.signal = signal
         return self.baseline(signal, score)
 
@@ -167,17 +160,12 @@ def fit(
 ) -> FitResult:
     r"""Maximise the ELBO of ``q`` by stochastic gradient ascent with :func:`~elbo_grad.elbo_gradient`.
 
-    Each step estimates the gradient, steps the parameters and rebuilds ``q``
-    with ``with_params``; a stateful ``baseline`` is updated after each step,
-    on a copy whose state is kept only if ``fit`` returns (an error leaves it as it was).
-    Ctrl-C stops the run and returns the steps done.
-
     Parameters
     ----------
     log_joint : callable
         ``z`` of shape ``(n, q.dim)`` to :math:`\ln p(x, z_i)`, shape ``(n,)``.
     q : family
-        The starting point.
+        The starting point, rebuilt with ``with_params`` after each step.
     num_steps : int
         The number of steps.
     step_size : float
@@ -187,7 +175,7 @@ def fit(
     optimizer : {"adam", "sgd"}, default "adam"
         :class:`Adam` or :class:`SGD`.
     baseline : None, float or Baseline, optional
-        Passed to :func:`~elbo_grad.elbo_gradient`.
+        Passed to :func:`~elbo_grad.elbo_gradient`; a stateful one learns after each step, and keeps it only if ``fit`` returns.
     rng : None, int or numpy.random.Generator
         The seed.
     callback : callable, optional
@@ -198,57 +186,43 @@ def fit(
     Returns
     -------
     FitResult
-        The parameter path, the ELBO trace and the fitted ``q``.
+        The parameter path, the ELBO trace and the fitted ``q`` (the steps done, if Ctrl-C stopped the run).
 
     Examples
     --------
     >>> from elbo_grad import ConjugateGaussian, DiagonalGaussian
-    >>> model = ConjugateGaussian(x=[1.0, 2.0])
-    >>> result = fit(
-    ...     model.log_joint,
-    ...     DiagonalGaussian(0.0, 0.0),
-    ...     num_steps=500,
-    ...     step_size=0.05,
-    ...     num_samples=100,
-    ...     rng=0,
-    ... )
-    >>> result.params.shape, result.elbo.shape
-    ((501, 2), (500,))
-    >>> bool(abs(result.q.mean[0] - model.posterior().mean[0]) < 0.1)
-    True
+    >>> model, q = ConjugateGaussian(x=[1.0, 2.0]), DiagonalGaussian(0.0, 0.0)
+    >>> steps = dict(num_steps=500, step_size=0.05, num_samples=100, rng=0)
+    >>> result = fit(model.log_joint, q, **steps)
+    >>> result.params.shape, bool(abs(result.q.mean - model.posterior().mean) < 0.1)
+    ((501, 2), True)
     """
     function(log_joint, "log_joint")
     family(q)
-    # the path's memory
-    num_steps = count(
-        num_steps, "num_steps", maximum=MAX_ELEMENTS // (q.num_params + 1)
-    )
+    maximum = MAX_ELEMENTS // (q.num_params + 1)  # the path's memory
+    num_steps = count(num_steps, "num_steps", maximum=maximum)
     num_samples = count(num_samples, "num_samples")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     stepper = Adam(step_size) if optimizer == "adam" else SGD(step_size)
     if callback is not None:
         function(callback, "callback")
-    rng = generator(rng)
-    progress = flag(progress, "progress")
-    # refuses classes, bools and strings by name, before a stateful one is wrapped
-    _baseline(baseline)
-    caller_baseline = baseline
-    if hasattr(baseline, "update") and hasattr(baseline, "__dict__"):
+    rng, progress = generator(rng), flag(progress, "progress")
+    _baseline(baseline)  # refuses classes, bools and strings by name, before a copy
+    # a stateful baseline learns on a copy, whose state the caller's gets at the end
+    stateful, caller_baseline = hasattr(baseline, "update"), baseline
+    if stateful and hasattr(baseline, "__dict__"):
         baseline = copy.deepcopy(baseline)
-    recorder = _Recorder(baseline) if hasattr(baseline, "update") else None
-    path = np.empty((num_steps + 1, q.num_params))
-    elbo = np.empty(num_steps)
-    path[0], start = q.params, q
-    done, interrupted = 0, False
+    wrapped = _Recorder(baseline) if stateful else baseline
+    path, elbo = np.empty((num_steps + 1, q.num_params)), np.empty(num_steps)
+    path[0], start, done, interrupted = q.params, q, 0, False
     try:
         for step in range(num_steps):
             estimate = elbo_gradient(
-                log_joint, q, num_samples, rng=rng, baseline=recorder or baseline
+                log_joint, q, num_samples, rng=rng, baseline=wrapped
             )
-            # a stateful baseline learns from this step's signals, after the step
-            if recorder is not None:
-                baseline.update(recorder.signal)
+            if stateful:  # it learns from this step's signals, after the step
+                baseline.update(wrapped.signal)
             try:
                 q = q.with_params(stepper.step(q.params, estimate.gradient))
             except ValueError as error:
@@ -256,24 +230,17 @@ def fit(
                     f"q's parameters after step {step + 1} are refused ({error}): "
                     "try a smaller step_size"
                 ) from None
-            path[step + 1], elbo[step] = q.params, estimate.elbo
-            done = step + 1
+            path[step + 1], elbo[step], done = q.params, estimate.elbo, step + 1
             if callback is not None:
                 callback(step, q, estimate)
             if progress and (done % max(1, num_steps // 20) == 0 or done == num_steps):
-                print(
-                    f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}",
-                    file=sys.stderr,
-                )
+                message = f"step {done}/{num_steps}  ELBO estimate {estimate.elbo:.6g}"
+                print(message, file=sys.stderr)
     except KeyboardInterrupt:
         interrupted = True
         print(f"interrupted after {done} of {num_steps} steps", file=sys.stderr)
     if baseline is not caller_baseline:  # the run stands: the caller's baseline learns
         vars(caller_baseline).update(vars(baseline))
-    # Rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step.
-    return FitResult(
-        path[: done + 1].copy(),
-        elbo[:done].copy(),
-        start.with_params(path[done]),
-        interrupted,
-    )
+    # rebuilt from the path, so that q matches it even if Ctrl-C fell mid-step
+    path, elbo = path[: done + 1].copy(), elbo[:done].copy()
+    return FitResult(path, elbo, start.with_params(path[-1]), interrupted)

@@ -92,13 +92,18 @@ def samples(z: object, dim: int, name: str = "z") -> np.ndarray:
     return z.astype(float) if z.dtype.kind == "b" else z
 
 
+#: The largest float below 1: ``scalar(x, name, 0.0, BELOW_ONE)`` asks for [0, 1).
+BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
 def scalar(
     value: object, name: str, low: float = -np.inf, high: float = np.inf
 ) -> float:
     """``value`` as a finite float in ``[low, high]``."""
     value = float(real_array(value, name, ndim=0))
     if not low <= value <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
+        upper = "1)" if high == BELOW_ONE else f"{high}]"
+        raise ValueError(f"{name} must lie in [{low}, {upper}, got {value}")
     return value
 
 

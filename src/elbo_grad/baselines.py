@@ -76,10 +76,6 @@ def _of_others(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
     return ufunc(before, after)
 
 
-#: The largest decay, just below 1.
-_MAX_DECAY = float(np.nextafter(1.0, 0.0))
-
-
 class ConstantBaseline(_Shown):
     """A constant :math:`b`: one number, or one per parameter.
 
@@ -126,7 +122,7 @@ class MovingAverageBaseline(_Shown):
     """
 
     def __init__(self, decay: float = 0.9, initial: float = 0.0) -> None:
-        self.decay = _checks.scalar(decay, "decay", 0.0, _MAX_DECAY)
+        self.decay = _checks.scalar(decay, "decay", 0.0, _checks.BELOW_ONE)
         self.value = _checks.scalar(initial, "initial")
 
     def __call__(self, signal: ArrayLike, score: ArrayLike | None = None) -> float:
@@ -285,7 +281,7 @@ class NVILBaseline(_Shown):
         normalize: bool = True,
     ) -> None:
         self.num_features = _checks.count(num_features, "num_features", minimum=0)
-        self.decay = _checks.scalar(decay, "decay", 0.0, _MAX_DECAY)
+        self.decay = _checks.scalar(decay, "decay", 0.0, _checks.BELOW_ONE)
         self.learning_rate = _checks.scalar(learning_rate, "learning_rate", 1e-300)
         self.normalize = _checks.flag(normalize, "normalize")
         self.centre, self.weights, self.variance = 0.0, np.zeros(self.num_features), 1.0

@@ -637,7 +637,7 @@ def train_nvil(
     centering, input_baseline, variance_normalization, leave_one_out = map(
         _checks.flag, remedies, names
     )
-    decay = _checks.scalar(decay, "decay", 0.0, np.nextafter(1.0, 0.0))
+    decay = _checks.scalar(decay, "decay", 0.0, _checks.BELOW_ONE)
     tiny = np.finfo(float).tiny
     baseline_step_size = _checks.scalar(baseline_step_size, "baseline_step_size", tiny)
     uses_nvil = centering or input_baseline or variance_normalization

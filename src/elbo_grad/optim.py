@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import _checks
 from ._checks import MAX_ELEMENTS, count, family, flag, function, generator, scalar
 from .estimators import _baseline, elbo_gradient
 
@@ -74,8 +75,8 @@ class Adam:
         epsilon: float = 1e-8,
     ) -> None:
         self.step_size = scalar(step_size, "step_size", low=np.finfo(float).tiny)
-        self.beta1 = scalar(beta1, "beta1", 0.0, np.nextafter(1.0, 0.0))
-        self.beta2 = scalar(beta2, "beta2", 0.0, np.nextafter(1.0, 0.0))
+        self.beta1 = scalar(beta1, "beta1", 0.0, _checks.BELOW_ONE)
+        self.beta2 = scalar(beta2, "beta2", 0.0, _checks.BELOW_ONE)
         self.epsilon = scalar(epsilon, "epsilon", low=np.finfo(float).tiny)
         self.num_steps = 0
         self.mean: float | np.ndarray = 0.0

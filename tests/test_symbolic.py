@@ -18,6 +18,7 @@ from elbo_grad.symbolic import (
     exponential,
     gaussian,
     gradient_of_integral,
+    integral,
     latex,
     normal_log_density,
     standard_normal_expectation,
@@ -290,3 +291,20 @@ def test_a_side_sympy_cannot_do_is_not_agreement():
     dropped_entropy = [gradient_of_integral(lambda p: p.q * p.log_p)]
     assert not check_link("L1", q, log_joint)
     assert not check_link("L1", q, log_joint, candidate=dropped_entropy)
+
+
+@pytest.mark.parametrize("link", ["L1", "L2", "L3", "L4", "L5", "L6"])
+def test_links_hold_on_an_infinite_discrete_support(link):
+    """A Poisson's sums run over all of 0, 1, 2, ... (mpmath.nsum), entry by entry."""
+    q = poisson()
+    log_joint = -((q.variable - 2) ** 2) / 3
+    assert check_link(link, q, log_joint)
+
+
+def test_a_wrong_link_is_caught_on_an_infinite_discrete_support():
+    q = poisson()
+    log_joint = -((q.variable - 2) ** 2) / 3
+    dropped_entropy = [integral(lambda p: p.log_p * p.grad_q)]
+    assert not check_link("L5", q, log_joint, candidate=dropped_entropy)
+    wrong_sign = [integral(lambda p: (p.log_q - p.log_p) * p.q * p.score)]
+    assert not check_link("L6", q, log_joint, candidate=wrong_sign)
